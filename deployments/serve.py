@@ -1,0 +1,36 @@
+"""Serve the deployments of one installation: each invoice run and each sweep in its own subprocess.
+
+Run by `dunning run`; on a larger set-up, `prefect worker start` with a process pool does the same."""
+
+from __future__ import annotations
+
+import os
+
+from prefect import serve
+from prefect.schedules import Cron
+
+from flows.collect_invoice import collect_invoice
+from flows.letters import letters_posted
+from flows.overview import overview
+from flows.sweep import sweep
+from tasks.runtime import installation
+
+SWEEP_SECONDS = int(os.environ.get("DUNNING_SWEEP_SECONDS", "60"))
+
+
+def main() -> None:
+    inst = installation()
+    serve(
+        collect_invoice.to_deployment(name=inst.instance, tags=["dunning"]),
+        # Tests and scripted use drive sweeps themselves (`dunning sweep`): DUNNING_SWEEP_SECONDS=0.
+        sweep.to_deployment(name=inst.instance, interval=SWEEP_SECONDS or None, tags=["dunning"]),
+        letters_posted.to_deployment(name=inst.instance, tags=["dunning"]),
+        overview.to_deployment(
+            name=inst.instance, schedules=[Cron("30 7 * * *", timezone="Europe/Amsterdam")], tags=["dunning"]
+        ),
+        print_starting_message=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

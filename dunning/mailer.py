@@ -1,0 +1,263 @@
+"""E-mail: compose a safe message, deliver it over SMTP, classify what went wrong.
+
+`compose_email` is the only way debtor data enters a header, and it refuses CR/LF and malformed addresses
+before anything is sent (a business refusal, never retried). `SmtpMailer.deliver` returns only after the
+server accepted the message; a `TransientMailError` means "keep it queued, retry later", a
+`PermanentMailError` means "this message will never be accepted".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Literal, Protocol
+
+import aiosmtplib
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "Debiteurenbeheer <debiteuren@example.invalid>"
+    reply_to: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+class MailError(Exception):
+    """Something stopped a message; `code` is the SMTP reply code when the server gave one."""
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class TransientMailError(MailError):
+    """Retry later; the message stays queued (connection refused, timeout, SMTP 4xx)."""
+
+
+class PermanentMailError(MailError):
+    """The server will not take this message (SMTP 5xx, recipient refused); do not retry."""
+
+
+class InvalidAddressError(MailError):
+    """Debtor or settings data unfit for a header (CR/LF, malformed address); refused before sending."""
+
+
+# -- addresses and headers ---------------------------------------------------------------------------------
+
+# RFC 1035 / RFC 1123 host name label.
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Any control character (CR, LF, NUL, ...) or Unicode line break would let data escape its header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
+def _address_problem(addr: str) -> str | None:
+    """Why `addr` is not a deliverable plain address (local@domain), or None if it is."""
+    if _CONTROL.search(addr):
+        return "contains a line break or control character"
+    if not addr.isascii():
+        # Internationalised addresses need SMTPUTF8 on every relay on the way; not supported yet.
+        return "contains non-ASCII characters"
+    if any(c.isspace() for c in addr):
+        return "contains a space"
+    if addr.count("@") != 1:
+        return "must contain exactly one @"
+    local, domain = addr.split("@")
+    if not local:
+        return "has nothing before the @"
+    labels = domain.split(".")
+    if len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
+        return f"has an invalid domain {domain!r}"
+    try:
+        Address(addr_spec=addr)  # the stdlib parser has the final word on the local part's syntax
+    except (ValueError, IndexError) as error:
+        return f"is not a valid address ({error})"
+    return None
+
+
+def is_valid_email_address(addr: str) -> bool:
+    """True if `addr` is a plain address we are willing to send to (used by the CSV importer too)."""
+    return _address_problem(addr) is None
+
+
+def _check_header_text(what: str, value: str) -> str:
+    if _CONTROL.search(value):
+        raise InvalidAddressError(f"{what} contains a line break or control character: {value!r}")
+    return value
+
+
+def _address(what: str, display_name: str, addr: str) -> Address:
+    _check_header_text(f"{what} name", display_name)
+    problem = _address_problem(addr)
+    if problem:
+        raise InvalidAddressError(f"{what} address {addr!r} {problem}")
+    local, domain = addr.split("@")
+    return Address(display_name=display_name, username=local, domain=domain)
+
+
+def _parse_mailbox(what: str, value: str) -> Address:
+    """'Name <a@b.example>' or 'a@b.example' from settings, validated like debtor data."""
+    _check_header_text(what, value)
+    match = re.fullmatch(r"\s*(?:(.*?)\s*<([^<>]*)>|([^<>]*))\s*", value)
+    if not match:
+        raise InvalidAddressError(f"{what} {value!r} is not 'Name <address>' or a plain address")
+    name, bracketed, plain = match.groups()
+    return _address(what, (name or "").strip('"'), (bracketed if bracketed is not None else plain).strip())
+
+
+# -- composing ---------------------------------------------------------------------------------------------
+
+
+def _key_hash(key: str, purpose: str) -> str:
+    return hashlib.sha256(f"{purpose}\0{key}".encode()).hexdigest()[:32]
+
+
+def compose_email(
+    *,
+    settings: SmtpSettings,
+    to_name: str,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id_key: str,
+    now: datetime,
+    attachments: Iterable[Attachment] = (),
+) -> EmailMessage:
+    """A multipart/alternative (text + HTML) message, multipart/mixed when there are attachments.
+
+    The same inputs give the same bytes: the Message-ID and MIME boundaries derive from `message_id_key`
+    (the outbox key), so a retry of one outbox message is recognisably the same message.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware (RFC 5322 Date carries an offset)")
+    sender = _parse_mailbox("sender", settings.sender)
+    recipient = _address("recipient", to_name, to_address)
+    _check_header_text("subject", subject)
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Message-ID"] = f"<{_key_hash(message_id_key, 'message-id')}@{sender.domain}>"
+    msg["Date"] = format_datetime(now)
+    msg["From"] = sender
+    msg["To"] = recipient
+    if settings.reply_to:
+        msg["Reply-To"] = _parse_mailbox("reply-to", settings.reply_to)
+    msg["Subject"] = subject
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer this
+    # Quoted-printable keeps every line 7-bit and short, so no relay needs 8BITMIME and nothing is re-encoded.
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    for attachment in attachments:
+        _check_header_text("attachment filename", attachment.filename)
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    _set_boundaries(msg, message_id_key)
+    return msg
+
+
+def _set_boundaries(msg: EmailMessage, key: str) -> None:
+    # Otherwise the generator picks random boundaries and two compositions of one message differ in bytes.
+    # "=_" cannot occur in quoted-printable or base64 text (RFC 2045 6.7, 6.8), so these never collide there.
+    encoded = "".join(str(part.get_payload()) for part in msg.walk() if not part.is_multipart())
+    for depth, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        boundary = f"=_{_key_hash(key, f'boundary-{depth}')}"
+        if boundary in encoded:  # only possible in a 7bit attachment; let the generator pick one then
+            continue
+        part.set_boundary(boundary)
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """The exact bytes put on the wire (CRLF line ends): what to store and hash as evidence."""
+    return message.as_bytes(policy=policy.SMTP)
+
+
+# -- delivering --------------------------------------------------------------------------------------------
+
+
+class Mailer(Protocol):
+    async def deliver(self, message: EmailMessage) -> None: ...
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    return [a.addr_spec for name in ("To", "Cc", "Bcc") for a in getattr(message[name], "addresses", ())]
+
+
+class SmtpMailer:
+    """Delivers through the SMTP server in `settings`; returns only once the server accepted the message."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+
+    async def deliver(self, message: EmailMessage) -> None:
+        await deliver_raw(self.settings, message_bytes(message), _recipients(message))
+
+
+async def deliver_raw(s: SmtpSettings, content: bytes, recipients: list[str]) -> None:
+    """Deliver stored bytes exactly as they are (the outbox keeps what was composed; a retry sends the same)."""
+    try:
+        await aiosmtplib.send(
+            content,
+            sender=_parse_mailbox("sender", s.sender).addr_spec,
+            recipients=recipients,
+            hostname=s.host,
+            port=s.port,
+            use_tls=s.security == "tls",
+            start_tls=s.security == "starttls",  # False, not None: never upgrade behind our back
+            username=s.username,
+            password=s.password,
+            timeout=s.timeout,
+        )
+    except aiosmtplib.SMTPException as error:
+        raise classify(error) from error
+    except OSError as error:  # refused, unreachable, TLS handshake: the network, not the message
+        raise TransientMailError(f"cannot reach SMTP server {s.host}:{s.port}: {error}") from error
+
+
+def classify(error: aiosmtplib.SMTPException) -> MailError:
+    """Map an aiosmtplib error to retry-later or never (RFC 5321 4.2.1: 4yz transient, 5yz permanent)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in error.recipients]
+        kind = TransientMailError if codes and all(400 <= c < 500 for c in codes) else PermanentMailError
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients)
+        return kind(f"recipient refused: {detail}", code=max(codes, default=None))
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        # Wrong credentials are a settings problem that would fail every message alike: keep them queued
+        # until an operator fixes the settings instead of giving up on each debtor's message.
+        return TransientMailError(f"SMTP login failed ({error.code} {error.message}); check the settings",
+                                  code=error.code)
+    if isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600:
+        return PermanentMailError(f"SMTP server refused the message: {error.code} {error.message}",
+                                  code=error.code)
+    code = getattr(error, "code", None)
+    return TransientMailError(f"SMTP delivery failed, will retry: {error}", code=code if code != -1 else None)
+
+
+class RecordingMailer:
+    """A fake for unit tests: keeps every delivered message; raises queued `failures` first, in order."""
+
+    def __init__(self, failures: Sequence[MailError] = ()):
+        self.sent: list[EmailMessage] = []
+        self.failures = list(failures)
+
+    async def deliver(self, message: EmailMessage) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)

@@ -1,0 +1,266 @@
+"""The business facts, in one place: the database is their source of truth, Prefect holds process state."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+Money = Numeric(14, 2)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware UTC on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)  # timestamptz on PostgreSQL, as the migrations create it
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; all moments must be timezone-aware")
+        utc = value.astimezone(UTC)
+        # timestamptz keeps the instant only if the offset travels with it; SQLite keeps text without one.
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DebtorKind(enum.StrEnum):
+    consumer = "consumer"
+    business = "business"
+
+
+class Channel(enum.StrEnum):
+    email = "email"
+    letter = "letter"
+    phone = "phone"
+
+
+class TaskKind(enum.StrEnum):
+    call = "call"
+    approval = "approval"
+    dispute = "dispute"  # internal: the person responsible sorts out what the debtor disputes, by a due date
+
+
+class PlanStatus(enum.StrEnum):
+    active = "active"
+    kept = "kept"
+    broken = "broken"
+    ended = "ended"  # neither kept nor broken: the invoice was disputed or closed otherwise
+
+
+class PaymentKind(enum.StrEnum):
+    payment = "payment"
+    credit_note = "credit_note"  # a dispute upheld: the invoice is (partly) credited
+    write_off = "write_off"
+
+
+class TaskStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class OutboxStatus(enum.StrEnum):
+    queued = "queued"
+    sending = "sending"  # handed to the SMTP server; if we stop here the outcome is in doubt
+    sent = "sent"
+    refused = "refused"  # a business refusal (no usable address): never retried
+    voided = "voided"  # a printed letter not posted on the day it was printed for: replaced by a new attempt
+
+
+def _enum(e: type[enum.Enum]) -> Enum:
+    return Enum(e, native_enum=False, length=20, validate_strings=True)
+
+
+class Setting(Base):
+    """Installation-wide values that every process must see alike (e.g. the simulated clock)."""
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Debtor(Base):
+    __tablename__ = "debtor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[DebtorKind] = mapped_column(_enum(DebtorKind))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    preferred_channel: Mapped[Channel] = mapped_column(_enum(Channel), default=Channel.email)
+    call_times: Mapped[str | None] = mapped_column(String(100))  # when they prefer to be called ("mornings")
+    # Credit hold: no new deliveries to this debtor until lifted (set by hand or by the policy's step).
+    hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="debtor")
+
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # Process bookkeeping: which Prefect run walks this invoice, and when it wants to be woken.
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    wake_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
+
+    debtor: Mapped[Debtor] = relationship(back_populates="invoices")
+    payments: Mapped[list[Payment]] = relationship(back_populates="invoice", order_by="Payment.id")
+
+
+class Payment(Base):
+    __tablename__ = "payment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[PaymentKind] = mapped_column(_enum(PaymentKind), default=PaymentKind.payment)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+
+
+class HumanTask(Base):
+    """A call or approval a person must complete before the invoice's run may go on, or a dispute the person
+    responsible (`assignee`) must sort out by `due_on` while the invoice's escalation stands still."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (UniqueConstraint("invoice_id", "step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
+    step: Mapped[str] = mapped_column(String(60))
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.open)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[dict | None] = mapped_column(JSON)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    # One call per debtor: the call task of another invoice of the same debtor whose outcome answers this one.
+    joined_to_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+
+    invoice: Mapped[Invoice] = relationship()
+
+
+class PaymentPlan(Base):
+    """Instalments agreed with the debtor: they add up to what was open when it was agreed plus agreed costs.
+    `paid_before` is what had been paid on the invoice then, so the plan counts only later payments."""
+
+    __tablename__ = "payment_plan"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    agreed_by: Mapped[str | None] = mapped_column(String(100))
+    costs: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    paid_before: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.active)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_because: Mapped[str | None] = mapped_column(Text)
+
+    invoice: Mapped[Invoice] = relationship()
+    instalments: Mapped[list[Instalment]] = relationship(order_by="Instalment.seq", cascade="all, delete-orphan")
+
+
+class Instalment(Base):
+    __tablename__ = "plan_instalment"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plan.id"))
+    seq: Mapped[int] = mapped_column()
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class DossierEntry(Base):
+    """Append-only evidence. `key` makes recording idempotent across replays and retries."""
+
+    __tablename__ = "dossier_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    by: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class PersonalNote(Base):
+    """A collector's own paragraph for the next message of one invoice; `used_for` names the step that
+    carried it (every channel of that step carries it, later steps do not)."""
+
+    __tablename__ = "personal_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_for: Mapped[str | None] = mapped_column(String(40))
+
+
+class OutboxMessage(Base):
+    """Every message goes through here; the unique key makes sending at most once."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_invoice_step", "invoice_id", "step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # invoice + step + channel + attempt
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    step: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    attempt: Mapped[int] = mapped_column(default=1)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.queued)
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # the message exactly as sent
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict | None] = mapped_column(JSON)  # facts stated in the message (amounts, deadline)
+    tries: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,106 @@
+"""What the ingebrekestelling claims: principal, statutory interest to date and collection costs, computed by
+the law module from the invoice, its payments and the ladder's own dates. Pure: the caller passes the facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from dunning.law import collection_costs, compute_claim, missing_rate_warning
+
+_ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Statement:
+    consumer: bool
+    principal: Decimal  # the part of the invoice still open after BW 6:44
+    interest: Decimal  # statutory interest owed today
+    interest_from: date | None  # first day of interest; None while none runs yet
+    costs: Decimal  # business: owed now; consumer: charged only if the 14-day term passes unpaid
+    costs_vat: bool
+    due_now: Decimal  # what settles the claim today
+    due_after_term: Decimal  # consumer: due_now plus the costs; business: due_now
+    warnings: tuple[str, ...] = ()
+
+    def as_data(self) -> dict[str, str | bool | None]:
+        """The figures as they were stated, kept with the message as evidence."""
+        return {
+            "principal": str(self.principal),
+            "interest": str(self.interest),
+            "interest_from": self.interest_from.isoformat() if self.interest_from else None,
+            "collection_costs": str(self.costs),
+            "collection_costs_vat": self.costs_vat,
+            "due_now": str(self.due_now),
+            "due_after_term": str(self.due_after_term),
+        }
+
+
+def interest_start(*, consumer: bool, due_date: date, default_notice_deadline: date | None) -> date | None:
+    """First day of statutory interest.
+
+    Business: the day after the agreed payment date (BW 6:119a lid 1). Consumer: interest runs only while the
+    debtor is in default (6:119), which the engine counts from the day after the term of its aanmaning, the
+    notice of default under 6:82; an invoice's due date alone is not treated as a strict deadline (6:83 a)."""
+    if not consumer:
+        return due_date + timedelta(days=1)
+    return default_notice_deadline + timedelta(days=1) if default_notice_deadline else None
+
+
+def state_claim(
+    *,
+    consumer: bool,
+    amount: Decimal,
+    due_date: date,
+    payments: Iterable[tuple[date, Decimal]],
+    today: date,
+    default_notice_deadline: date | None,
+    term_deadline: date | None = None,
+    vat_on_costs: bool = False,
+    law_dir: Path | None = None,
+) -> Statement:
+    paid = [(on, value) for on, value in payments if on <= today]
+    start = interest_start(consumer=consumer, due_date=due_date, default_notice_deadline=default_notice_deadline)
+    interest_from = start if start is not None and start <= today else None
+    claim = compute_claim(
+        amount,
+        consumer=consumer,
+        interest_from=interest_from or today,
+        as_of=today,
+        payments=paid,
+        vat=vat_on_costs,
+        rates_dir=law_dir,
+        # A consumer owes costs only after the 14-dagenbrief's term (6:96 lid 6): never on the letter's own day.
+        term_deadline=(term_deadline or today) if consumer else None,
+    )
+    if consumer and claim.collection_costs == 0:
+        # Before the term has run: the 14-dagenbrief states the exact costs that will be charged, over the
+        # principal left (6:96 lid 6).
+        costs = collection_costs(claim.outstanding_principal, consumer=True, vat=vat_on_costs)
+        due_now = claim.outstanding
+        due_after = due_now + costs
+    else:
+        costs = claim.outstanding_costs
+        due_now = due_after = claim.outstanding
+    warnings = [
+        w
+        for w in (missing_rate_warning("non-commercial" if consumer else "commercial", today, law_dir),)
+        if w is not None
+    ]
+    if claim.unverified_rates:
+        dates = ", ".join(d.isoformat() for d in claim.unverified_rates)
+        warnings.append(f"warning: interest uses rate rows marked unverified (from {dates})")
+    return Statement(
+        consumer=consumer,
+        principal=claim.outstanding_principal,
+        interest=claim.outstanding_interest if interest_from else _ZERO,
+        interest_from=interest_from,
+        costs=costs,
+        costs_vat=vat_on_costs,
+        due_now=due_now,
+        due_after_term=due_after,
+        warnings=tuple(warnings),
+    )

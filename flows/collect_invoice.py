@@ -1,0 +1,135 @@
+"""One flow run per invoice: the Dutch collection ladder with people in the loop.
+
+Every pass reads the facts and asks `decide` what is due now; waiting days or weeks holds no process (the run
+is suspended and the sweep resumes it), and a person's answer resumes it through a form. A resumed run
+replays from the top: every step below is idempotent in the database, so nothing happens twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import uuid4
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.flow_runs import suspend_flow_run
+
+from dunning.ladder import Approve, BreakPlan, Call, Close, HandOff, Park, RefuseIncasso, Send, Wait, decide
+from dunning.mailer import TransientMailError
+from dunning.policy import Policy
+from flows.forms import ApprovalForm, CallForm
+from tasks.casework import (
+    break_plan,
+    close_case,
+    hand_off,
+    hold_debtor,
+    open_approval,
+    open_call,
+    read_situation,
+    record_approval,
+    record_call,
+    refuse_incasso,
+    schedule_wake,
+    wake_runs,
+)
+from tasks.messages import plan_route, print_letter, send_step
+from tasks.runtime import installation
+
+# Suspended runs fail when their pause times out; a collection case may wait for months.
+PAUSE_TIMEOUT = int(timedelta(days=3650).total_seconds())
+
+
+@flow(name="collect-invoice", flow_run_name="{invoice_number}", persist_result=False)
+async def collect_invoice(invoice_number: str) -> str:
+    while True:
+        facts, now, policy = read_situation(invoice_number)
+        match decide(facts, policy, now, law_dir=installation().law_dir):
+            case Close(reason):
+                return close_case(invoice_number, reason)
+            case Wait(until, reason):
+                await wait_until(invoice_number, until, reason)
+            case Park(reason):
+                await stand_still(invoice_number, reason)
+            case BreakPlan(plan_id, reason):
+                break_plan(invoice_number, plan_id, reason)
+            case Call(step, reason, broken_promise):
+                await call_debtor(invoice_number, step, reason, broken_promise, now)
+            case Send(step):
+                await send_message(invoice_number, step, now, policy)
+            case Approve(step, question):
+                await ask_approval(invoice_number, step, question)
+            case RefuseIncasso(missing):
+                refuse_incasso(invoice_number, missing)
+            case HandOff():
+                hand_off(invoice_number)
+
+
+async def wait_until(invoice_number: str, until: datetime, reason: str) -> None:
+    schedule_wake(invoice_number, until, reason)
+    get_run_logger().info("Waiting until %s: %s", until.isoformat(), reason)
+    # A fresh key: this pause is new every time, so a replay that must still wait suspends again.
+    await suspend_flow_run(key=f"wait-{uuid4().hex}", timeout=PAUSE_TIMEOUT)
+
+
+async def stand_still(invoice_number: str, reason: str) -> None:
+    """No wake-up time: whoever changes the facts (resolving a dispute, answering the call this one joined)
+    sets one, and the sweep wakes the run. The stored wake-up is left alone: it may already say "now"."""
+    get_run_logger().info("Standing still: %s", reason)
+    await suspend_flow_run(key=f"wait-{uuid4().hex}", timeout=PAUSE_TIMEOUT)
+
+
+async def call_debtor(
+    invoice_number: str, step: str, reason: str, broken_promise: date | None, now: datetime
+) -> None:
+    human = open_call(invoice_number, step, reason, broken_promise)
+    if not human.is_open:
+        return
+    if human.joined_to is not None:
+        # Its answer wakes this run; the daily look is a safety net should that wake-up ever go astray.
+        schedule_wake(invoice_number, now + timedelta(days=1), "one call per debtor")
+        await stand_still(invoice_number, f"one call per debtor: the call about {human.joined_to} answers this one")
+        return
+    await create_markdown_artifact(
+        key=_artifact_key("call-sheet", invoice_number), markdown=human.description, description="Call sheet"
+    )
+    form = await suspend_flow_run(
+        wait_for_input=CallForm.with_initial_data(description=human.description),
+        key=f"call-{human.task_id}",  # stable: a replay after the answer gets the stored answer back
+        timeout=PAUSE_TIMEOUT,
+    )
+    joined = record_call(human.task_id, form.outcome())
+    if joined:
+        await wake_runs(joined)
+
+
+async def ask_approval(invoice_number: str, step: str, question: str) -> None:
+    human = open_approval(invoice_number, step, question)
+    if not human.is_open:
+        return
+    form = await suspend_flow_run(
+        wait_for_input=ApprovalForm.with_initial_data(description=human.description),
+        key=f"approval-{human.task_id}",
+        timeout=PAUSE_TIMEOUT,
+    )
+    record_approval(human.task_id, form.answer())
+
+
+async def send_message(invoice_number: str, step: str, now: datetime, policy: Policy) -> None:
+    if step == policy.hold_after:
+        hold_debtor(invoice_number, f"{step} of invoice {invoice_number}")
+    for channel in plan_route(invoice_number, step):
+        if channel == "letter":
+            if print_letter(invoice_number, step) == "queued":
+                # Marking it posted wakes the run at once; until then it looks again every day.
+                await wait_until(invoice_number, now + timedelta(days=1), f"the {step} letter is waiting to be posted")
+            continue
+        try:
+            await send_step(invoice_number, step)
+        except TransientMailError:
+            # The message stays queued; try again later without holding a process.
+            await wait_until(invoice_number, now + timedelta(minutes=15), f"mail server unavailable for the {step}")
+
+
+def _artifact_key(prefix: str, invoice_number: str) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in invoice_number.lower())
+    return f"{prefix}-{slug}"

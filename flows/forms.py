@@ -1,0 +1,185 @@
+"""The forms a person fills in the Prefect UI to resume a paused invoice run.
+
+Only add fields with defaults: a run may sit paused on an older form for weeks across a deploy. The server
+checks an answer against the JSON schema stored when the run paused, and the UI shows that check's errors
+under the field, so a rule that must never crash a run lives in the schema as well as in a validator."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+from typing import Self
+
+from prefect.input import RunInput
+from pydantic import ConfigDict, Field, model_validator
+
+from dunning.human_tasks import ApprovalAnswer, CallOutcome
+
+
+class CallForm(RunInput):
+    reached: bool = Field(
+        title="Reached the debtor? / Debiteur bereikt?",
+        description=(
+            "On: you spoke with someone who can arrange payment. Off: no answer, voicemail, wrong number; the "
+            "next attempt or the written reminder follows. / Aan: u sprak iemand die de betaling kan regelen. "
+            "Uit: geen gehoor, voicemail, verkeerd nummer; een nieuwe poging of de herinnering volgt."
+        ),
+    )
+    spoke_with: str = Field(
+        "",
+        title="Spoke with / Gesproken met",
+        description="Name and role, e.g. 'J. de Vries, owner'. / Naam en functie, bijv. 'J. de Vries, eigenaar'.",
+        max_length=200,
+    )
+    promised_payment_date: date | None = Field(
+        None,
+        title="Promised payment date / Toegezegde betaaldatum",
+        description=(
+            "Only when reached: the date the debtor promised to pay (choose 'date'); unpaid by then, a new call "
+            "follows the day after. / Alleen als bereikt: de toegezegde betaaldatum (kies 'date'); niet betaald, "
+            "dan volgt de dag erna een nieuw gesprek."
+        ),
+    )
+    promised_amount: str = Field(
+        "",
+        title="Promised amount / Toegezegd bedrag",
+        description=(
+            "Only with a promised date: the amount promised, e.g. 150.00; empty means the whole open amount. / "
+            "Alleen bij een toegezegde datum: het toegezegde bedrag, bijv. 150.00; leeg is het hele open bedrag."
+        ),
+        pattern=r"^\s*(\d{1,12}(\.\d{1,2})?)?\s*$",
+        max_length=20,
+    )
+    excuse: str = Field(
+        "",
+        title="Excuse heard / Gehoord excuus",
+        description=(
+            "One from the list on the call sheet (e.g. 'Invoice not received') or your own words. / "
+            "Een uit de lijst op het belblad (bijv. 'Factuur niet ontvangen') of uw eigen woorden."
+        ),
+        max_length=200,
+    )
+    dispute: str = Field(
+        "",
+        title="Disputes the invoice / Betwist de factuur",
+        description=(
+            "Only if the debtor contests the invoice: what, in a sentence. Escalation of this invoice then stops "
+            "until the dispute is sorted out. / Alleen als de debiteur de factuur betwist: wat, in een zin. "
+            "Deze factuur escaleert dan niet verder tot de betwisting is opgelost."
+        ),
+        max_length=500,
+    )
+    plan_requested: bool = Field(
+        False,
+        title="Asks for a payment plan / Vraagt een betalingsregeling",
+        description=(
+            "The debtor cannot pay at once and asks to pay in instalments; it is noted for whoever agrees plans. "
+            "/ De debiteur kan niet in een keer betalen; wordt genoteerd voor wie regelingen afspreekt."
+        ),
+    )
+    send_copy: bool = Field(
+        False,
+        title="Send a copy of the invoice / Stuur een kopie van de factuur",
+        description=(
+            "The debtor did not receive the invoice or lost it: a copy goes out by their channel right away. / "
+            "De debiteur heeft de factuur niet (meer): er gaat meteen een kopie uit."
+        ),
+    )
+    summarised: bool = Field(
+        False,
+        title="Agreement summarised to the debtor? / Afspraak samengevat?",
+        description=(
+            "On: you read the agreement back before hanging up. / Aan: u heeft de afspraak herhaald voor het "
+            "ophangen."
+        ),
+    )
+    note: str = Field(
+        "",
+        title="What was said / Wat is er gezegd",
+        description=(
+            "The excuse you heard and what was agreed, as you summarised it to the debtor; goes into the "
+            "dossier. / Het gehoorde excuus en de afspraak, zoals u die samenvatte; komt in het dossier."
+        ),
+        max_length=2000,
+    )
+    collector: str = Field(
+        "",
+        title="Your name / Uw naam",
+        description="Recorded in the dossier as who made the call. / Komt in het dossier als wie er belde.",
+        max_length=100,
+    )
+
+    def outcome(self) -> CallOutcome:
+        reached = self.reached
+        promised_on = self.promised_payment_date if reached else None
+        amount = self.promised_amount.strip()
+        return CallOutcome(
+            reached=reached,
+            spoke_with=self.spoke_with.strip(),
+            promised_on=promised_on,
+            note=self.note.strip(),
+            by=self.collector.strip(),
+            promised_amount=Decimal(amount) if amount and promised_on and Decimal(amount) > 0 else None,
+            excuse=self.excuse.strip() if reached else "",
+            summarised=self.summarised and reached,
+            dispute=self.dispute.strip() if reached else "",
+            plan_requested=self.plan_requested and reached,
+            send_copy=self.send_copy and reached,
+        )
+
+
+class Decision(enum.StrEnum):
+    approve = "approve"
+    reject = "reject"
+
+
+# A rejection needs a reason. JSON Schema form of the validator below: the server refuses such an answer and
+# the UI's Resume dialog shows the message under "reason". Two rules so an empty reason gets the plain
+# message ("should be non-empty") and only a blank one the pattern's.
+_REJECT = {"properties": {"decision": {"const": Decision.reject.value}}, "required": ["decision"]}
+_REASON_RULES = [
+    {"if": _REJECT, "then": {"properties": {"reason": {"minLength": 1}}, "required": ["reason"]}},
+    {
+        "if": {**_REJECT, "properties": {**_REJECT["properties"], "reason": {"minLength": 1}}},
+        "then": {"properties": {"reason": {"pattern": r"\S"}}},
+    },
+]
+
+
+class ApprovalForm(RunInput):
+    model_config = ConfigDict(json_schema_extra={"allOf": _REASON_RULES})
+
+    decision: Decision = Field(
+        title="Decision / Besluit",
+        description=(
+            "approve: the step goes ahead as described above. reject: it does not; say why below. / "
+            "approve: de stap gaat door zoals hierboven beschreven. reject: niet; geef hieronder de reden."
+        ),
+    )
+    approver: str = Field(
+        title="Your name / Uw naam",
+        description="Recorded in the dossier as who decided. / Komt in het dossier als wie besliste.",
+        min_length=1,
+        max_length=100,
+    )
+    reason: str = Field(
+        "",
+        title="Reason for rejecting / Reden van afwijzen",
+        description=(
+            "Required when you reject: why not. Goes into the dossier. / "
+            "Verplicht bij afwijzen: waarom niet. Komt in het dossier."
+        ),
+        max_length=2000,
+    )
+
+    @model_validator(mode="after")
+    def _a_rejection_needs_a_reason(self) -> Self:
+        if self.decision is Decision.reject and not self.reason.strip():
+            raise ValueError("a rejection needs a reason / afwijzen kan alleen met een reden")
+        return self
+
+    def answer(self) -> ApprovalAnswer:
+        return ApprovalAnswer(
+            approved=self.decision is Decision.approve, by=self.approver.strip(), reason=self.reason.strip()
+        )

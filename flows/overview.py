@@ -1,0 +1,15 @@
+"""Every morning: the daily overview as a Markdown artifact in the UI (the same as `dunning overview`)."""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from tasks.overview import daily_overview
+
+
+@flow(name="daily-overview", persist_result=False)
+async def overview() -> dict:
+    found = daily_overview()
+    await create_markdown_artifact(key="daily-overview", markdown=found["markdown"], description="Daily overview")
+    return found["overview"]

@@ -1,0 +1,236 @@
+"""Reading and writing the invoice's facts: the database work of each step."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from dunning import (
+    clock,
+    db,
+    dossier,
+    excuses,
+    facts,
+    holds,
+    human_tasks,
+    invoices,
+    messages,
+    outbox,
+    plans,
+    policies,
+    sheets,
+)
+from dunning.errors import UserError
+from dunning.human_tasks import ApprovalAnswer, CallOutcome
+from dunning.ladder import COURTESY_CALL, LADDER, Facts, message_of, working_moment
+from dunning.models import PaymentPlan, PlanStatus, TaskKind
+from dunning.policy import Policy
+from tasks.runtime import installation
+
+
+@dataclass(frozen=True)
+class HumanStep:
+    task_id: int
+    is_open: bool
+    description: str
+    joined_to: str | None = None  # the invoice whose call answers this one (one call per debtor)
+
+
+@task(cache_policy=NO_CACHE)
+def read_situation(invoice_number: str) -> tuple[Facts, datetime, Policy]:
+    """Fresh facts and policy at every wake-up: never cached, so a payment, an answer or a changed policy is
+    always seen."""
+    inst = installation()
+    with db.transaction(inst) as s:
+        invoice = invoices.get(s, invoice_number)
+        policy = policies.policy_for(inst.home, invoice.debtor.number)
+        return facts.load(s, invoice), clock.now(s), policy
+
+
+@task(cache_policy=NO_CACHE)
+def schedule_wake(invoice_number: str, until: datetime, reason: str) -> None:
+    """The earlier of `until` and a wake-up set since the run last woke (a payment, a dispute resolved, an
+    answered call: the sweep clears it when it wakes the run, so any value left is news)."""
+    with db.transaction(installation()) as s:
+        invoice = invoices.get(s, invoice_number)
+        invoice.wake_at = until if invoice.wake_at is None else min(invoice.wake_at, until)
+
+
+@task(cache_policy=NO_CACHE)
+def open_call(invoice_number: str, step: str, reason: str, broken_promise: date | None = None) -> HumanStep:
+    with db.transaction(installation()) as s:
+        invoice = invoices.get(s, invoice_number)
+        now = clock.now(s)
+        if broken_promise is not None:
+            summary = f"promise to pay by {broken_promise.isoformat()} broken: the invoice is still open; call again"
+            key = f"{invoice.number}:{step}:promise-broken"
+            dossier.record(s, invoice, key=key, kind="note", at=now, summary=summary)
+        t = human_tasks.open_call(s, invoice, step, now)
+        if (lead := human_tasks.lead_of(s, t)) is not None:
+            return HumanStep(t.id, True, "", joined_to=lead.invoice.number)
+        if step == COURTESY_CALL and t.status.value == "open":
+            # Should nobody make it before the invoice falls due, the sweep sets it aside then.
+            policy = policies.policy_for(installation().home, invoice.debtor.number)
+            invoice.wake_at = working_moment(invoice.due_date + timedelta(days=policy.grace_days), policy)
+        sheet = sheets.call_sheet(s, invoice, t, reason, _excuses())
+        return HumanStep(t.id, t.status.value == "open", sheet)
+
+
+def _excuses() -> tuple[excuses.Excuse, ...]:
+    """The team's list; a mistake in its file must not stop a call (it is named in the log and the overview)."""
+    try:
+        return excuses.load(installation().home)
+    except UserError as e:
+        get_run_logger().warning("%s; the call sheet shows the built-in list", e)
+        return excuses.BUILT_IN
+
+
+@task(cache_policy=NO_CACHE)
+def record_call(task_id: int, outcome: CallOutcome) -> list[str]:
+    """Record the outcome; returns the other invoices the same call answered (their runs are to be woken)."""
+    inst = installation()
+    with db.transaction(inst) as s:
+        t = s.get_one(human_tasks.HumanTask, task_id)
+        days = policies.policy_for(inst.home, t.invoice.debtor.number).dispute_days
+        joined = [j.invoice.number for j in human_tasks.joined_to(s, t)]
+        human_tasks.complete_call(s, t, outcome, clock.now(s), dispute_days=days)
+        return joined
+
+
+@task(cache_policy=NO_CACHE)
+async def wake_runs(invoice_numbers: list[str]) -> None:
+    """Wake the runs a call answered, now rather than at the next sweep."""
+    from prefect.client.orchestration import get_client
+
+    from tasks.sweep import wake
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        runs = [(n, invoices.get(s, n).flow_run_id) for n in invoice_numbers]
+    async with get_client() as client:
+        for number, run_id in runs:
+            if run_id:
+                await wake(client, inst, number, run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def open_approval(invoice_number: str, step: str, question: str) -> HumanStep:
+    inst = installation()
+    with db.transaction(inst) as s:
+        invoice = invoices.get(s, invoice_number)
+        now = clock.now(s)
+        t = human_tasks.open_task(s, invoice, TaskKind.approval, step, now)
+        message = message_of(step.removeprefix("approve-"))
+        preview = None
+        if message in LADDER and invoice.debtor.email:
+            policy = policies.policy_for(inst.home, invoice.debtor.number)
+            preview = messages.preview_email(s, inst, invoice, message, now, policy)
+        return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview))
+
+
+@task(cache_policy=NO_CACHE)
+def hold_debtor(invoice_number: str, reason: str) -> bool:
+    """The policy's credit hold: once per invoice, however often the step replays (a hold lifted by hand
+    afterwards stays lifted)."""
+    with db.transaction(installation()) as s:
+        invoice = invoices.get(s, invoice_number)
+        key, now = f"{invoice.number}:hold", clock.now(s)
+        if dossier.exists(s, holds.note_key(key, invoice)):
+            return False
+        if holds.put_on_hold(s, invoice.debtor, reason, now, key=key):
+            return True
+        summary = "credit hold by policy: the debtor was already on hold"
+        dossier.record(s, invoice, key=holds.note_key(key, invoice), kind="note", at=now, summary=summary)
+        return False
+
+
+@task(cache_policy=NO_CACHE)
+def record_approval(task_id: int, answer: ApprovalAnswer) -> bool:
+    with db.transaction(installation()) as s:
+        t = s.get_one(human_tasks.HumanTask, task_id)
+        return human_tasks.complete_approval(s, t, answer, clock.now(s))
+
+
+@task(cache_policy=NO_CACHE)
+def break_plan(invoice_number: str, plan_id: int, reason: str) -> None:
+    with db.transaction(installation()) as s:
+        plan = s.get_one(PaymentPlan, plan_id)
+        plans.end(s, plan, PlanStatus.broken, reason, clock.now(s))
+
+
+@task(cache_policy=NO_CACHE)
+def close_case(invoice_number: str, reason: str) -> str:
+    with db.transaction(installation()) as s:
+        invoice = invoices.get(s, invoice_number)
+        now = clock.now(s)
+        human_tasks.cancel_open(s, invoice, now, f"case closed: {reason}")
+        outbox.void_unsent(s, invoice, f"case closed: {reason}")
+        if (plan := plans.active_plan(s, invoice)) is not None:
+            kept = reason == "paid"
+            why = "every instalment paid" if kept else f"case closed: {reason}"
+            plans.end(s, plan, PlanStatus.kept if kept else PlanStatus.ended, why, now)
+        invoice.closed_reason = reason
+        invoice.wake_at = None
+        dossier.record(
+            s, invoice, key=f"{invoice.number}:closed", kind="note", at=now, summary=f"case closed: {reason}"
+        )
+    return reason
+
+
+class IncassoRefused(Exception):
+    """The incasso gate found the ladder incomplete: nothing is handed off."""
+
+
+@task(cache_policy=NO_CACHE)
+def refuse_incasso(invoice_number: str, missing: tuple[str, ...]) -> None:
+    text = "incasso refused, missing: " + ", ".join(missing)
+    with db.transaction(installation()) as s:
+        invoice = invoices.get(s, invoice_number)
+        invoice.wake_at = None
+        dossier.record(
+            s, invoice, key=f"{invoice.number}:incasso-refused", kind="note", at=clock.now(s), summary=text
+        )
+    raise IncassoRefused(f"{invoice_number}: {text}")
+
+
+@task(cache_policy=NO_CACHE)
+def hand_off(invoice_number: str) -> str:
+    """Record the hand-off and export the dossier for the agency (written before the record, so a replay
+    rewrites the same file and never records twice)."""
+    inst = installation()
+    with db.transaction(inst) as s:
+        invoice = invoices.get(s, invoice_number)
+        now = clock.now(s)
+        inst.incasso_dir.mkdir(parents=True, exist_ok=True)
+        path = inst.incasso_dir / f"{invoice.number}.json"
+        today = clock.local(now).date()
+        statement = messages.claim_statement(s, inst, invoice, today, facts.load(s, invoice).term_deadline)
+        export = {
+            "invoice": {
+                "number": invoice.number,
+                "issue_date": invoice.issue_date.isoformat(),
+                "due_date": invoice.due_date.isoformat(),
+                "amount": str(invoice.amount),
+                "open_amount": str(invoices.open_amount(s, invoice)),
+                "currency": invoice.currency,
+            },
+            "debtor": sheets.debtor_as_dict(invoice.debtor),
+            "claim": {"as_of": today.isoformat(), **statement.as_data()},
+            "dossier": [dossier.as_json(e) for e in dossier.entries(s, invoice)],
+        }
+        path.write_text(json.dumps(export, indent=2, ensure_ascii=False), encoding="utf-8")
+        dossier.record(
+            s,
+            invoice,
+            key=f"{invoice.number}:incasso",
+            kind="incasso",
+            at=now,
+            summary=f"handed to the incasso agency; dossier exported to {path.name}",
+        )
+        invoice.closed_reason = "incasso"
+        invoice.wake_at = None
+    return str(path)

@@ -1,0 +1,24 @@
+"""The print queue's I/O for the letters-posted flow."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from dunning import clock, db, print_queue
+from dunning.errors import UserError
+from tasks.runtime import installation
+
+
+@task(cache_policy=NO_CACHE)
+def mark_letters_posted(posted_on: date | None) -> list[str]:
+    inst = installation()
+    with db.transaction(inst) as s:
+        now = clock.now(s)
+        today = clock.local(now).date()
+        day = posted_on or today
+        if day > today:
+            raise UserError(f"posted_on {day.isoformat()} is in the future")
+        return print_queue.describe(s, print_queue.mark_posted(s, inst, day, now), day)

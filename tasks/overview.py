@@ -1,0 +1,17 @@
+"""Reading the daily overview for the daily-overview flow."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from dunning import clock, db, overview
+from tasks.runtime import installation
+
+
+@task(cache_policy=NO_CACHE)
+def daily_overview() -> dict:
+    inst = installation()
+    with db.transaction(inst) as s:
+        found = overview.build(s, inst, clock.now(s))
+    return {"overview": found, "markdown": overview.as_markdown(found)}

@@ -1,0 +1,70 @@
+"""Credit hold: set and lifted by hand, listed, noted in the dossier and shown on the call sheet."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from test_storage import add_invoice, dunning, ok
+
+from dunning import db, holds, human_tasks, invoices, sheets
+from dunning.models import TaskKind
+
+
+def test_hold_by_hand_is_listed_noted_and_lifted(installation):
+    with db.transaction(installation) as s:
+        add_invoice(s, "F-1")
+        add_invoice(s, "F-2")
+    assert "on credit hold" in ok(installation, "hold", "D-1", "--reason", "two invoices overdue")
+    [row] = json.loads(ok(installation, "holds", "--json"))
+    assert (row["debtor"], row["reason"]) == ("D-1", "two invoices overdue")
+    for number in ("F-1", "F-2"):
+        notes = [e for e in json.loads(ok(installation, "dossier", number, "--json")) if e["kind"] == "note"]
+        assert notes[-1]["summary"] == "credit hold: no new deliveries (two invoices overdue)"
+    assert "lifted" in ok(installation, "hold", "D-1", "--off", "--by", "Marie")
+    assert json.loads(ok(installation, "holds", "--json")) == []
+
+
+def test_hold_on_an_unknown_debtor_is_a_one_line_error(installation):
+    done = dunning(installation, "hold", "NOBODY")
+    assert done.returncode == 2 and done.stderr == "dunning: error: unknown debtor 'NOBODY'\n"
+
+
+def test_the_call_sheet_shows_the_hold_and_the_debtors_other_open_invoices(installation):
+    now = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    with db.transaction(installation) as s:
+        invoice = add_invoice(s, "F-1")
+        add_invoice(s, "F-2", amount="75.00")
+        holds.put_on_hold(s, invoice.debtor, "ingebrekestelling of invoice F-1", now, key="k")
+        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", now)
+        sheet = sheets.call_sheet(s, invoices.get(s, "F-1"), task, "first call")
+    assert "**Credit hold since 2026-03-09: no new deliveries** (ingebrekestelling of invoice F-1)" in sheet
+    assert "| Also open | F-2, due 2026-02-04 (33 days overdue): EUR 75.00 |" in sheet
+    assert "due 2026-02-04 (33 days overdue) |" in sheet  # this invoice's own row
+
+
+def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_and_the_excuses(installation):
+    from dunning import disputes, plans
+    from dunning.human_tasks import CallOutcome
+
+    now = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    with db.transaction(installation) as s:
+        invoice = add_invoice(s, "F-1")
+        invoice.debtor.call_times = "mornings, not on Wednesday"
+        for n, reached in enumerate((False, False, True), start=1):
+            task = human_tasks.open_task(s, invoice, TaskKind.call, f"call-{n}", now)
+            outcome = CallOutcome(reached=reached, by="Anna", spoke_with="Jan" if reached else "",
+                                  promised_on=date(2026, 3, 1) if reached else None)
+            human_tasks.complete_call(s, task, outcome, now)
+        disputes.raise_dispute(s, invoice, "wrong price", now, responsible="Marie")
+        disputes.resolve(s, invoice, upheld=False, now=now, reason="price as quoted")
+        plans.agree(s, invoice, [(date(2026, 4, 1), invoice.amount)], now)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-4", now)
+        sheet = sheets.call_sheet(s, invoice, task, "again")
+    assert "to pay by **2026-03-01** (Anna): not broken" in sheet
+    assert "- dispute-1 raised 2026-03-09: wrong price; rejected (price as quoted)" in sheet
+    assert "- payment plan agreed 2026-03-09: 2026-04-01 " in sheet and "**active**" in sheet
+    contacts = sheet.split("### Last contacts")[1].split("###")[0]
+    assert contacts.count("\n- ") == 3 and "reached Jan" in contacts
+    assert "| Invoice not received / Factuur niet ontvangen |" in sheet
+    assert "(best reached: mornings, not on Wednesday) |" in sheet

@@ -1,0 +1,74 @@
+"""Composing a debtor's message from the database: the collector's note, attachments, what is kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from dunning import db, human_tasks, invoices, messages, personal_notes
+from dunning.human_tasks import CallOutcome
+from dunning.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
+from dunning.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
+from dunning.policy import DEFAULT
+
+NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+def _invoice(s) -> Invoice:
+    debtor = Debtor(number="D-1", name="Jan de Vries", kind=DebtorKind.consumer, email="jan@example.nl",
+                    language="nl", preferred_channel=Channel.email)
+    invoice = Invoice(number="F/1", debtor=debtor, issue_date=date(2026, 1, 5), due_date=date(2026, 2, 4),
+                      amount=Decimal("100.00"), currency="EUR")
+    s.add(invoice)
+    s.flush()
+    return invoice
+
+
+def _text(installation, tmp_path, step: str) -> str:
+    with db.transaction(installation) as s:
+        composed = messages.compose(s, installation, invoices.get(s, "F/1"), step, NOW, DEFAULT, f"F/1:{step}:email:1")
+    path = tmp_path / f"{step.replace('@', '-')}.eml"
+    path.write_bytes(composed.content)
+    return _read(path).get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_personal_note_goes_with_the_next_message_only(installation, tmp_path):
+    with db.transaction(installation) as s:
+        personal_notes.add(s, _invoice(s), "Zoals besproken op maandag: de helft nu, de rest in april.", "Anna", NOW)
+    assert "Zoals besproken op maandag" in _text(installation, tmp_path, "herinnering")
+    assert "Zoals besproken" not in _text(installation, tmp_path, "aanmaning")
+
+
+def test_a_preview_shows_the_note_without_using_it_up(installation):
+    with db.transaction(installation) as s:
+        invoice = _invoice(s)
+        personal_notes.add(s, invoice, "Bel gerust terug.", None, NOW)
+        values, _ = messages.context(s, installation, invoice, "herinnering", NOW.date(), DEFAULT, preview=True)
+        assert values["personal_note"] == "Bel gerust terug."
+        assert personal_notes.waiting(s, invoice)
+
+
+def test_the_invoice_copy_on_file_is_attached(installation, tmp_path):
+    with db.transaction(installation) as s:
+        _invoice(s)
+    copy = installation.home / "invoices" / "F-1.pdf"  # F/1, with what a file name cannot hold as "-"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"%PDF-1.4 invoice copy")
+    with db.transaction(installation) as s:
+        composed = messages.compose(s, installation, invoices.get(s, "F/1"), "herinnering", NOW, DEFAULT, "k:1")
+    (tmp_path / "m.eml").write_bytes(composed.content)
+    [attachment] = list(_read(tmp_path / "m.eml").iter_attachments())
+    assert attachment.get_filename() == "F-1.pdf"
+    assert attachment.get_content() == b"%PDF-1.4 invoice copy"
+
+
+def test_a_promise_is_confirmed_with_its_date_and_amount_and_the_collectors_note_stays_internal(installation, tmp_path):
+    with db.transaction(installation) as s:
+        invoice = _invoice(s)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
+        outcome = CallOutcome(reached=True, spoke_with="Piet", promised_on=date(2026, 3, 20),
+                              note="klonk geïrriteerd", by="Anna")
+        human_tasks.complete_call(s, task, outcome, NOW)
+    text = " ".join(_text(installation, tmp_path, "betaalafspraak@call-1").split())
+    assert "U betaalt EUR 100,00 uiterlijk 20 maart 2026." in text and "met Piet" in text
+    assert "geïrriteerd" not in text

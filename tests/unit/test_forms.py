@@ -1,0 +1,92 @@
+"""The resume forms against the JSON schema the Prefect server checks answers with, and against the answers
+the CLI resumes runs with (tasks/sweep.py:form_input)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from prefect._internal.pydantic.v2_schema import create_v2_schema
+from prefect.utilities.schema_tools.validation import build_error_obj, validate
+from pydantic import ValidationError
+
+from dunning.human_tasks import ApprovalAnswer, CallOutcome
+from dunning.models import HumanTask, TaskKind
+from flows.forms import ApprovalForm, CallForm
+from tasks.sweep import form_input
+
+
+def _stored_schema(form: type) -> dict:
+    """The schema as RunInput saves it when a run pauses (`with_initial_data` makes a subclass, as the flow)."""
+    paused_on = form.with_initial_data(description="sheet")
+    return create_v2_schema(paused_on.__name__, model_base=paused_on)
+
+
+def _errors(values: dict, form: type) -> dict:
+    return build_error_obj(validate(values, _stored_schema(form)))
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        CallOutcome(reached=False, by="Anna"),
+        CallOutcome(reached=True, spoke_with="J. de Vries", promised_on=date(2026, 1, 16), note="ok", by="Anna"),
+        CallOutcome(
+            reached=True, spoke_with="J. de Vries, owner", promised_on=date(2026, 1, 16), by="Anna",
+            promised_amount=Decimal("150.00"), excuse="Payment run is next week", summarised=True,
+            plan_requested=True, dispute="two chairs damaged",
+        ),
+    ],
+)
+def test_a_call_outcome_from_the_cli_passes_the_form_and_comes_back_unchanged(outcome):
+    stored = {**outcome.as_data(), "open_at_call": "300.00"}  # as complete_call keeps it
+    values = form_input(HumanTask(kind=TaskKind.call, outcome=stored))
+    assert _errors(values, CallForm) == {"errors": [], "valid": True}
+    assert CallForm(**values).outcome() == outcome
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [ApprovalAnswer(approved=True, by="Marie"), ApprovalAnswer(approved=False, by="Marie", reason="disputed")],
+)
+def test_an_approval_from_the_cli_passes_the_form_and_comes_back_unchanged(answer):
+    values = form_input(HumanTask(kind=TaskKind.approval, outcome=asdict(answer)))
+    assert _errors(values, ApprovalForm) == {"errors": [], "valid": True}
+    assert ApprovalForm(**values).answer() == answer
+
+
+@pytest.mark.parametrize(("reason", "message"), [("", "should be non-empty"), ("  ", "does not match")])
+def test_rejecting_without_a_reason_is_an_error_on_the_reason_field(reason, message):
+    values = {"decision": "reject", "approver": "Marie", "reason": reason}
+    [error] = _errors(values, ApprovalForm)["errors"]
+    assert error["property"] == "reason" and message in error["errors"][0]
+    with pytest.raises(ValidationError, match="a rejection needs a reason"):
+        ApprovalForm(**values)
+
+
+def test_approving_needs_no_reason_and_a_rejection_without_one_is_refused_even_when_left_out():
+    assert _errors({"decision": "approve", "approver": "Marie"}, ApprovalForm)["valid"]
+    assert ApprovalForm(decision="approve", approver="Marie").answer() == ApprovalAnswer(approved=True, by="Marie")
+    [error] = _errors({"decision": "reject", "approver": "Marie"}, ApprovalForm)["errors"]
+    assert error == {"property": "reason", "errors": ["'reason' is a required property"]}
+
+
+@pytest.mark.parametrize("amount", ["150", "150.5", "150.50", " 99.00 ", ""])
+def test_a_promised_amount_in_plain_digits_passes_the_form(amount):
+    values = {"reached": True, "promised_payment_date": "2026-01-16", "promised_amount": amount}
+    assert _errors(values, CallForm) == {"errors": [], "valid": True}
+
+
+@pytest.mark.parametrize("amount", ["150,00", "-5", "1e3", "12.345", "ten"])
+def test_a_promised_amount_that_is_not_an_amount_is_an_error_on_that_field(amount):
+    values = {"reached": True, "promised_payment_date": "2026-01-16", "promised_amount": amount}
+    [error] = _errors(values, CallForm)["errors"]
+    assert error["property"] == "promised_amount"
+
+
+def test_what_was_heard_counts_only_when_the_debtor_was_reached():
+    form = CallForm(reached=False, excuse="x", dispute="y", plan_requested=True, summarised=True,
+                    promised_payment_date=date(2026, 1, 16), promised_amount="10.00")
+    assert form.outcome() == CallOutcome(reached=False)

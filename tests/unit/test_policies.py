@@ -1,0 +1,69 @@
+"""The operator's policy file: named policies per debtor, validated with errors that name file and setting."""
+
+from datetime import time
+
+import pytest
+
+from dunning.errors import UserError
+from dunning.policies import load, policy_for
+from dunning.policy import DEFAULT
+
+
+def write(tmp_path, text: str):
+    (tmp_path / "policies.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_without_a_file_everyone_has_the_built_in_default(tmp_path):
+    assert policy_for(tmp_path, "DEB-1") == DEFAULT
+
+
+def test_named_policies_start_from_the_files_default_and_apply_per_debtor(tmp_path):
+    home = write(tmp_path, """
+[default]
+grace_days = 5
+
+[policy.patient]
+call_attempts = 2
+working_hour = "10:30"
+
+[debtors]
+"DEB-2" = "patient"
+""")
+    assert policy_for(home, "DEB-1").grace_days == 5
+    patient = policy_for(home, "DEB-2")
+    assert (patient.grace_days, patient.call_attempts, patient.working_hour) == (5, 2, time(10, 30))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[default]\ngrace_days = -1", "default.grace_days: must be a whole number of 0 or more, not -1"),
+        ("[default]\ngrace_dayz = 1", "default.grace_dayz: unknown setting"),
+        ("[policy.x]\nworking_hour = \"9 uur\"", "policy.x.working_hour: must be a time of day like \"09:00\""),
+        ("[policy.x]\nhold_after = \"incasso\"", "policy.x.hold_after: must be one of herinnering, aanmaning"),
+        ("[default]\napprovals = [\"herinnering\"]", "default.approvals: must be a list of steps from "
+         "ingebrekestelling, incasso, not ['herinnering']"),
+        ("[debtors]\n\"DEB-1\" = \"strict\"", "debtors.DEB-1: unknown policy 'strict' (known: none defined)"),
+        ("[defaults]\n", "unknown section [defaults]"),
+        ("[default\n", "policies.toml: "),
+    ],
+)
+def test_a_mistake_in_the_file_is_named_with_its_setting(tmp_path, text, message):
+    with pytest.raises(UserError) as e:
+        load(write(tmp_path, text))
+    assert str(e.value).startswith(str(tmp_path / "policies.toml"))
+    assert message in str(e.value)
+
+
+def test_a_policy_says_which_steps_go_by_post(tmp_path):
+    home = write(tmp_path, "[default]\nby_post = [\"aanmaning\", \"ingebrekestelling\"]\n")
+    assert policy_for(home, "DEB-1").by_post == ("aanmaning", "ingebrekestelling")
+    with pytest.raises(UserError, match="default.by_post: must be a list of steps"):
+        load(write(tmp_path, "[default]\nby_post = \"ingebrekestelling\"\n"))
+
+
+def test_approvals_can_be_switched_off_per_policy(tmp_path):
+    home = write(tmp_path, "[policy.trusted]\napprovals = [\"incasso\"]\n[debtors]\n\"DEB-9\" = \"trusted\"\n")
+    assert policy_for(home, "DEB-9").approvals == ("incasso",)
+    assert policy_for(home, "DEB-1").approvals == ("ingebrekestelling", "incasso")

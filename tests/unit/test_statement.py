@@ -1,0 +1,61 @@
+"""What the ingebrekestelling claims, from the invoice's facts and the law module."""
+
+from datetime import date
+from decimal import Decimal
+
+from dunning.law import collection_costs
+from dunning.statement import interest_start, state_claim
+
+
+def consumer_claim(today, payments=(), term_deadline=date(2026, 3, 24)):
+    return state_claim(
+        consumer=True,
+        amount=Decimal("3000.00"),
+        due_date=date(2026, 1, 31),
+        payments=payments,
+        today=today,
+        default_notice_deadline=date(2026, 2, 28),
+        term_deadline=term_deadline,
+    )
+
+
+def test_business_interest_starts_the_day_after_the_due_date_and_consumer_interest_after_the_notice_term():
+    assert interest_start(consumer=False, due_date=date(2026, 1, 31), default_notice_deadline=None) == date(2026, 2, 1)
+    assert interest_start(consumer=True, due_date=date(2026, 1, 31), default_notice_deadline=None) is None
+    assert interest_start(
+        consumer=True, due_date=date(2026, 1, 31), default_notice_deadline=date(2026, 2, 28)
+    ) == date(2026, 3, 1)
+
+
+def test_consumer_letter_states_the_costs_that_follow_if_the_term_passes_unpaid():
+    claim = consumer_claim(date(2026, 3, 10))
+    # 15% of 2,500 + 10% of 500 = 425.00 (Besluit BIK art. 2)
+    assert claim.costs == Decimal("425.00")
+    assert claim.due_after_term == claim.due_now + Decimal("425.00")
+    assert claim.interest_from == date(2026, 3, 1)
+
+
+def test_consumer_costs_are_owed_once_the_term_has_passed():
+    claim = consumer_claim(date(2026, 4, 1))
+    assert claim.costs == Decimal("425.00")
+    assert claim.due_now == claim.due_after_term == claim.principal + claim.interest + claim.costs
+
+
+def test_a_partial_payment_within_the_term_lowers_the_costs():
+    # HR 25-11-2016 (ECLI:NL:HR:2016:2704): costs over the balance left when the term ends
+    claim = consumer_claim(date(2026, 4, 1), payments=[(date(2026, 3, 20), Decimal("1000.00"))])
+    assert claim.costs == collection_costs(claim.principal, consumer=True)
+    assert claim.costs < Decimal("425.00")
+
+
+def test_no_consumer_interest_before_default():
+    claim = state_claim(
+        consumer=True,
+        amount=Decimal("100.00"),
+        due_date=date(2026, 1, 31),
+        payments=[],
+        today=date(2026, 2, 20),
+        default_notice_deadline=None,
+    )
+    assert (claim.interest, claim.interest_from) == (Decimal("0.00"), None)
+    assert claim.costs == Decimal("40.00"), "the BIK minimum"
