@@ -338,7 +338,9 @@ def call(
     amount: Annotated[str | None, typer.Option(help="Promised amount (default: all that is open).")] = None,
     excuse: Annotated[str, typer.Option(help="The excuse heard (see the call sheet's list).")] = "",
     dispute: Annotated[str, typer.Option(help="What the debtor disputes: registers a dispute.")] = "",
-    plan_requested: Annotated[bool, typer.Option("--plan-requested", help="Asks for a payment plan.")] = False,
+    plan_requested: Annotated[
+        bool, typer.Option("--plan-requested", help="Asks for a payment plan: escalation waits for one to be agreed.")
+    ] = False,
     summarised: Annotated[bool, typer.Option("--summarised", help="You read the agreement back.")] = False,
     send_copy: Annotated[bool, typer.Option("--send-copy", help="Send the debtor a copy of the invoice.")] = False,
     note: Annotated[str, typer.Option(help="What was said.")] = "",

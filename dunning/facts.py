@@ -37,6 +37,7 @@ def load(session: Session, invoice: Invoice) -> Facts:
             promised_amount=_decimal((t.outcome or {}).get("promised_amount")),
             open_at_call=_decimal((t.outcome or {}).get("open_at_call")),
             send_copy=bool((t.outcome or {}).get("send_copy")),
+            plan_requested=bool((t.outcome or {}).get("plan_requested")),
         )
         for t in tasks
         if t.kind is TaskKind.call
@@ -109,6 +110,7 @@ def _plan(session: Session, invoice: Invoice, open_amount: Decimal) -> PlanFact 
         instalments=tuple((i.due_on, i.amount) for i in plan.instalments),
         paid_since=paid_total - plan.paid_before,
         broken_at=plan.ended_at if plan.status is PlanStatus.broken else None,
+        agreed_at=plan.created_at,
     )
 
 

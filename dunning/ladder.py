@@ -45,6 +45,7 @@ class CallFact:
     promised_amount: Decimal | None = None  # None: all that was open
     open_at_call: Decimal | None = None
     send_copy: bool = False  # the collector promised a copy of the invoice
+    plan_requested: bool = False  # the debtor asked to pay in instalments
 
     def promise_kept(self, open_now: Decimal) -> bool:
         """A promise of part of the amount is kept once that part came in since the call."""
@@ -77,6 +78,7 @@ class PlanFact:
     instalments: tuple[tuple[date, Decimal], ...]  # (due on, amount), in order
     paid_since: Decimal = Decimal("0.00")  # paid on the invoice since the plan was agreed
     broken_at: datetime | None = None
+    agreed_at: datetime | None = None
 
     @property
     def step(self) -> str:
@@ -344,6 +346,10 @@ def _call_phase(facts: Facts, policy: Policy, now: datetime, law_dir: Path | Non
         if now < at:
             return Wait(at, f"debtor not reached ({tries} of {policy.call_attempts} tries); try again then")
         return Call(f"call-{len(facts.calls) + 1}", f"not reached at try {tries} of {policy.call_attempts}")
+    if last.reached and last.plan_requested and not last.promised_on and last.at is not None:
+        waiting = _plan_request_wait(last, facts, policy, now)
+        if waiting is not None:
+            return waiting
     if last.reached and last.promised_on:
         # A promise is checked the day after the promised date; a broken one gets a call at once.
         at = working_moment(last.promised_on + timedelta(days=1), policy)
@@ -358,6 +364,24 @@ def _call_phase(facts: Facts, policy: Policy, now: datetime, law_dir: Path | Non
             reason = f"promise of {last.promised_on.isoformat()} broken"
             return Call(f"call-{len(facts.calls) + 1}", reason, broken_promise=last.promised_on)
     return None
+
+
+def plan_request_ends(asked: date, policy: Policy) -> datetime:
+    """When escalation goes on if nobody agreed the payment plan the debtor asked for on `asked`."""
+    return working_moment(asked + timedelta(days=policy.plan_request_days), policy)
+
+
+def _plan_request_wait(call: CallFact, facts: Facts, policy: Policy, now: datetime) -> Wait | None:
+    """Someone who cannot pay at once asked for a payment plan: escalation waits for it to be agreed, for
+    `plan_request_days`; a plan agreed since the call (kept, broken or running) answers the request."""
+    assert call.at is not None
+    if facts.plan is not None and facts.plan.agreed_at is not None and facts.plan.agreed_at >= call.at:
+        return None
+    asked = call.at.astimezone(AMSTERDAM).date()
+    at = plan_request_ends(asked, policy)
+    if now >= at:
+        return None
+    return Wait(at, f"payment plan asked for on {asked.isoformat()}: waiting for it to be agreed (dunning plan)")
 
 
 # Tries at another part of the day: someone who cannot answer in the morning may in the afternoon.

@@ -1,16 +1,17 @@
 """The daily overview: what needs a person today. Nothing waits silently: open calls, approvals and disputes
-(with who sorts them out and by when), letters not yet posted, debtors on credit hold, and gaps in the law's
-rate tables."""
+(with who sorts them out and by when), payment plans debtors asked for, letters not yet posted, debtors on
+credit hold, and gaps in the law's rate tables."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from dunning import holds, human_tasks, print_queue
+from dunning import holds, human_tasks, plans, policies, print_queue
 from dunning.clock import local
 from dunning.config import Installation
+from dunning.ladder import plan_request_ends
 from dunning.law import missing_rate_warning
 
 
@@ -30,6 +31,7 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
         }
         for t in human_tasks.all_open(session)
     ]
+    plan_requests = [_plan_request(r, inst, today) for r in plans.requested(session)]
     letters = [
         {
             "invoice": print_queue.invoice_number(session, m),
@@ -46,7 +48,29 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
         if d.hold_since is not None
     ]
     warnings = [w for k in ("commercial", "non-commercial") if (w := missing_rate_warning(k, today, inst.law_dir))]
-    return {"date": today.isoformat(), "tasks": tasks, "letters": letters, "holds": on_hold, "warnings": warnings}
+    return {
+        "date": today.isoformat(),
+        "tasks": tasks,
+        "plan_requests": plan_requests,
+        "letters": letters,
+        "holds": on_hold,
+        "warnings": warnings,
+    }
+
+
+def _plan_request(r: plans.PlanRequest, inst: Installation, today: date) -> dict:
+    assert r.call.completed_at is not None
+    asked = local(r.call.completed_at).date()
+    policy = policies.policy_for(inst.home, r.invoice.debtor.number)
+    ends = local(plan_request_ends(asked, policy)).date()
+    return {
+        "invoice": r.invoice.number,
+        "debtor": r.invoice.debtor.name,
+        "asked_on": asked.isoformat(),
+        "by": (r.call.outcome or {}).get("by") or None,
+        "escalation_waits_until": ends.isoformat(),
+        "escalation_went_on": ends <= today,
+    }
 
 
 def as_markdown(o: dict) -> str:
@@ -58,6 +82,15 @@ def as_markdown(o: dict) -> str:
         + (f"; {t['responsible'] or 'nobody named'} sorts it out by {t['due_on']}" if t.get("due_on") else "")
         + (" — **overdue**" if t.get("overdue") else "")
         for t in o["tasks"]
+    ] or ["_None._"]
+    lines += ["", "## Payment plans asked for", ""]
+    lines += [
+        f"- **{r['invoice']}** ({r['debtor']}): asked on {r['asked_on']}"
+        + (f" (call by {r['by']})" if r.get("by") else "")
+        + (f"; not agreed, so escalation went on on {r['escalation_waits_until']}" if r["escalation_went_on"]
+           else f"; escalation waits until {r['escalation_waits_until']}")
+        + f" — agree it with `dunning plan {r['invoice']} --instalment DATE=AMOUNT ...`"
+        for r in o.get("plan_requests", [])
     ] or ["_None._"]
     lines += ["", "## Letters to post", ""]
     lines += [

@@ -4,6 +4,7 @@ breaks the plan and the ladder takes up again, a kept plan completes the case.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -14,7 +15,8 @@ from dunning import dossier, invoices
 from dunning.clock import local
 from dunning.disputes import open_dispute, stand_still
 from dunning.errors import UserError
-from dunning.models import Instalment, Invoice, PaymentPlan, PlanStatus
+from dunning.ladder import COURTESY_CALL
+from dunning.models import HumanTask, Instalment, Invoice, PaymentPlan, PlanStatus, TaskKind, TaskStatus
 
 CENT = Decimal("0.01")
 
@@ -125,6 +127,41 @@ def end(session: Session, plan: PaymentPlan, status: PlanStatus, why: str, now: 
         summary=f"payment plan {status.value}: {why}",
     )
     return True
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    invoice: Invoice
+    call: HumanTask  # the call in which the debtor asked
+
+
+def requested(session: Session) -> list[PlanRequest]:
+    """Payment plans debtors asked for that nobody has agreed yet, on invoices still open: the invoice's last
+    call reached the debtor, who asked for a plan (and promised no date), and no plan was agreed since."""
+    query = (
+        select(HumanTask)
+        .join(Invoice, HumanTask.invoice_id == Invoice.id)
+        .where(
+            HumanTask.kind == TaskKind.call,
+            HumanTask.step != COURTESY_CALL,
+            Invoice.closed_reason.is_(None),
+        )
+        .order_by(HumanTask.id)
+    )
+    last_call = {t.invoice_id: t for t in session.scalars(query)}  # as the ladder reads it: the latest call
+    found = []
+    for call in last_call.values():
+        outcome = call.outcome or {}
+        if call.status is not TaskStatus.done or not (outcome.get("reached") and outcome.get("plan_requested")):
+            continue
+        if outcome.get("promised_on"):
+            continue
+        plan = latest_plan(session, call.invoice)
+        if plan is not None and call.completed_at is not None and plan.created_at >= call.completed_at:
+            continue
+        if invoices.open_amount(session, call.invoice) > 0:
+            found.append(PlanRequest(call.invoice, call))
+    return sorted(found, key=lambda r: (r.call.completed_at, r.invoice.number))
 
 
 def schedule(plan: PaymentPlan) -> list[dict]:

@@ -22,6 +22,7 @@ class Policy:
     late_payer_invoices: int = 3  # ... counting this many of their last paid invoices (0: no courtesy calls)
     plan_grace_days: int = 5  # days an instalment of a payment plan may be late before the plan counts as broken
     dispute_days: int = 10  # days the person responsible gets to sort out a dispute (the task's due date)
+    plan_request_days: int = 5  # days escalation waits for a payment plan the debtor asked for to be agreed
     # the steps that go by letter (and by e-mail) whatever channel the debtor prefers: the evidence that reached them
     by_post: tuple[str, ...] = ("ingebrekestelling",)
     # the steps a person approves first (the incasso hand-off always needs its evidence, approved or not)

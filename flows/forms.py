@@ -74,8 +74,9 @@ class CallForm(RunInput):
         False,
         title="Asks for a payment plan / Vraagt een betalingsregeling",
         description=(
-            "The debtor cannot pay at once and asks to pay in instalments; it is noted for whoever agrees plans. "
-            "/ De debiteur kan niet in een keer betalen; wordt genoteerd voor wie regelingen afspreekt."
+            "The debtor cannot pay at once and asks to pay in instalments: escalation waits a few days for the "
+            "plan to be agreed (daily overview). / De debiteur kan niet in een keer betalen: escalatie wacht een "
+            "paar dagen tot de regeling is afgesproken (dagoverzicht)."
         ),
     )
     send_copy: bool = Field(

@@ -79,13 +79,18 @@ def test_a_dispute_raised_while_a_call_waits_sets_the_call_aside_and_upheld_cred
     assert engine.subjects() == [], "nothing was sent: the debtor was right"
 
 
-def test_a_payment_plan_with_a_missed_instalment_resumes_the_ladder(engine):
+def test_a_payment_plan_asked_for_holds_the_herinnering_and_a_missed_instalment_resumes_the_ladder(engine):
     engine.import_csv([_row("PL-1", "PLAN", "consumer", "gezin@example.com", amount="300.00")])
-    engine.set_clock("2026-01-09T10:00")
+    engine.set_clock("2026-01-09T10:00")  # a Friday
     engine.sweep()
-    engine.cli("call", "PL-1", "--reached", "--spoke-with", "Mevr. Jansen", "--note", "Lost her job; asks to pay "
-               "in three parts")
-    assert engine.subjects() == ["Herinnering: factuur PL-1 is nog niet betaald"]
+    engine.cli("call", "PL-1", "--reached", "--spoke-with", "Mevr. Jansen", "--plan-requested", "--note",
+               "Lost her job; asks to pay in three parts")
+    assert engine.subjects() == [], "asked for a plan: no herinnering while it is being agreed"
+    engine.set_clock("2026-01-12T10:00")
+    engine.sweep()
+    assert engine.subjects() == []
+    overview = engine.cli("overview").stdout
+    assert "**PL-1** (Debtor PLAN): asked on 2026-01-09; escalation waits until 2026-01-14" in overview
 
     bad = engine.cli("plan", "PL-1", "--instalment", "2026-02-01=100.00", "--instalment", "2026-03-01=100.00",
                      check=False)
@@ -94,29 +99,31 @@ def test_a_payment_plan_with_a_missed_instalment_resumes_the_ladder(engine):
 
     engine.cli("plan", "PL-1", "--instalment", "2026-02-01=100.00", "--instalment", "2026-03-01=100.00",
                "--instalment", "2026-04-01=100.00", "--by", "Anna")
-    assert engine.subjects()[-1] == "Uw betalingsregeling voor factuur PL-1"
+    assert engine.subjects() == ["Uw betalingsregeling voor factuur PL-1"]
     plan_mail = engine.sink.messages()[-1].get_body(preferencelist=("plain",)).get_content()
     assert "Termijn 3: EUR 100,00, uiterlijk 1 april 2026" in plan_mail
+    assert engine.json("overview")["plan_requests"] == []
 
-    engine.set_clock("2026-01-16T10:00")  # the aanmaning would be due now: the plan holds it back
+    engine.set_clock("2026-01-16T10:00")  # the herinnering would be due now without the request: the plan holds it
     engine.sweep()
     engine.cli("pay", "PL-1", "100.00", "--date", "2026-01-30")
     engine.set_clock("2026-02-07T10:00")
     engine.sweep()
-    assert len(engine.subjects()) == 2, "instalment 1 paid: nothing is sent"
+    assert len(engine.subjects()) == 1, "instalment 1 paid: nothing is sent"
 
-    # Instalment 2 is not paid: five days grace, then the plan breaks and the ladder takes up again.
+    # Instalment 2 is not paid: five days grace, then the plan breaks and the ladder takes up where it stood.
     engine.set_clock("2026-03-06T10:00")
     engine.sweep()
-    assert len(engine.subjects()) == 2
+    assert len(engine.subjects()) == 1
     engine.set_clock("2026-03-07T10:00")
     engine.sweep()
     broken = [e for e in engine.json("dossier", "PL-1") if e["kind"] == "plan"][-1]
     assert broken["summary"].startswith("payment plan broken: instalment 2 of 3 (100.00 due 2026-03-01)")
+    assert engine.subjects()[-1] == "Herinnering: factuur PL-1 is nog niet betaald"
+    assert "EUR 200,00" in engine.sink.messages()[-1].get_body(preferencelist=("plain",)).get_content()
     engine.set_clock("2026-03-14T10:00")
     engine.sweep()
     assert engine.subjects()[-1] == "Aanmaning: factuur PL-1 is nog steeds niet betaald"
-    assert "EUR 200,00" in engine.sink.messages()[-1].get_body(preferencelist=("plain",)).get_content()
 
 
 def test_a_kept_payment_plan_completes_the_case(engine):

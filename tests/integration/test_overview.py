@@ -43,3 +43,41 @@ def test_the_overview_names_who_sorts_out_a_dispute_and_flags_it_when_overdue(in
     assert (task["kind"], task["responsible"], task["due_on"]) == ("dispute", "Marie", "2026-03-06")
     assert task["overdue"] is True
     assert "Marie sorts it out by 2026-03-06 — **overdue**" in ok(installation, "overview")
+
+
+def test_the_overview_lists_payment_plans_asked_for_until_one_is_agreed(installation):
+    from datetime import date
+    from decimal import Decimal
+
+    from dunning import plans
+
+    asked = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+    with db.transaction(installation) as s:
+        invoice = add_invoice(s, "F-1")
+        call = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", asked)
+        outcome = human_tasks.CallOutcome(reached=True, spoke_with="Mevr. Jansen", plan_requested=True, by="Anna")
+        human_tasks.complete_call(s, call, outcome, asked)
+        clock.set_simulated(s, datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
+    found = json.loads(ok(installation, "overview", "--json"))
+    assert found["plan_requests"] == [
+        {
+            "invoice": "F-1",
+            "debtor": invoice.debtor.name,
+            "asked_on": "2026-03-05",
+            "by": "Anna",
+            "escalation_waits_until": "2026-03-10",
+            "escalation_went_on": False,
+        }
+    ]
+    assert "escalation waits until 2026-03-10 — agree it with `dunning plan F-1" in ok(installation, "overview")
+
+    with db.transaction(installation) as s:
+        clock.set_simulated(s, datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+    assert "not agreed, so escalation went on on 2026-03-10" in ok(installation, "overview")
+
+    with db.transaction(installation) as s:
+        invoice = s.merge(invoice)
+        open_now = plans.invoices.open_amount(s, invoice)
+        plans.agree(s, invoice, [(date(2026, 4, 1), open_now - Decimal("1.00")), (date(2026, 5, 1), Decimal("1.00"))],
+                    datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+    assert json.loads(ok(installation, "overview", "--json"))["plan_requests"] == []

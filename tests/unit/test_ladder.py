@@ -533,6 +533,44 @@ def test_after_a_broken_plan_the_ladder_takes_up_again_from_the_break():
     assert decide(facts, DEFAULT, broken) == Wait(at(2026, 4, 14), "aanmaning is due")
 
 
+# -- a payment plan asked for on the phone ---------------------------------------------------------------------
+
+ASKED = at(2026, 3, 5, 10, 30)  # Thursday 5 March, the first call
+
+
+def asked_for_a_plan(**changes) -> CallFact:
+    return replace(CallFact("call-1", TaskStatus.done, reached=True, at=ASKED, plan_requested=True), **changes)
+
+
+def test_a_debtor_who_asks_for_a_payment_plan_gets_no_herinnering_while_it_is_being_agreed():
+    facts = unpaid(calls=(asked_for_a_plan(),))
+    # 5 days (policy plan_request_days) for someone to agree the plan: until Tuesday 10 March at 09:00.
+    waiting = Wait(at(2026, 3, 10), "payment plan asked for on 2026-03-05: waiting for it to be agreed (dunning plan)")
+    assert decide(facts, DEFAULT, ASKED) == waiting
+    assert decide(facts, DEFAULT, at(2026, 3, 9, 17)) == waiting
+
+
+def test_a_plan_request_nobody_agreed_lets_the_ladder_go_on():
+    facts = unpaid(calls=(asked_for_a_plan(),))
+    assert decide(facts, DEFAULT, at(2026, 3, 10)) == Send("herinnering")
+    assert decide(facts, replace(DEFAULT, plan_request_days=0), ASKED) == Send("herinnering")
+
+
+def test_a_plan_agreed_after_the_request_answers_it_even_once_broken():
+    agreed = replace(plan(), agreed_at=at(2026, 3, 6, 11))
+    assert decide(unpaid(calls=(asked_for_a_plan(),), plan=agreed), DEFAULT, at(2026, 3, 6, 12)) == Send(
+        "betalingsregeling@plan-7"
+    )
+    broken = replace(agreed, active=False, broken_at=at(2026, 4, 7))
+    facts = unpaid(calls=(asked_for_a_plan(),), plan=broken, attempted={"betalingsregeling@plan-7": at(2026, 3, 6)})
+    assert decide(facts, DEFAULT, at(2026, 4, 7)) == Send("herinnering")
+
+
+def test_a_promised_date_goes_before_a_plan_request_made_in_the_same_call():
+    call = asked_for_a_plan(promised_on=date(2026, 3, 20))
+    assert decide(unpaid(calls=(call,)), DEFAULT, ASKED) == Send("betaalafspraak@call-1")
+
+
 def test_a_promise_of_part_of_the_amount_kept_earns_a_call_about_the_rest_not_a_broken_promise():
     call = CallFact("call-1", TaskStatus.done, reached=True, promised_on=date(2026, 3, 10),
                     promised_amount=Decimal("40.00"), open_at_call=Decimal("100.00"))
