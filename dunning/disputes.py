@@ -5,6 +5,7 @@ stopped."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,17 @@ from dunning import dossier, invoices
 from dunning.clock import local
 from dunning.errors import UserError
 from dunning.models import HumanTask, Invoice, PaymentKind, TaskKind, TaskStatus
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a dispute was sorted out, as the resume form or the CLI gives it."""
+
+    upheld: bool
+    by: str = ""
+    reason: str = ""  # rejected: what the debtor is told
+    credit: Decimal | None = None  # upheld: None credits all that is open
+    write_off: bool = False
 
 
 def check_name(option: str, name: str) -> None:

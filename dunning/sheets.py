@@ -152,3 +152,26 @@ def approval_sheet(
         dossier.as_markdown(dossier.entries(session, invoice)),
     ]
     return "\n".join(lines)
+
+
+def dispute_sheet(session: Session, invoice: Invoice, task: HumanTask, refused: str | None = None) -> str:
+    """What the person responsible reads before resolving a dispute in the Resume dialog."""
+    o = task.outcome or {}
+    raised = local(task.created_at).strftime("%Y-%m-%d %H:%M")
+    due = task.due_on.isoformat() if task.due_on else "?"
+    lines = []
+    if refused:
+        lines += [f"**Your last answer was not recorded: {refused}.** Please answer again.", ""]
+    lines += [
+        f"## Sort out the dispute about invoice {invoice.number} ({invoice.debtor.name})",
+        f"_{task.step} raised {raised}; {task.assignee or 'nobody named'} sorts it out by {due}. Escalation of "
+        "this invoice stands still until then; the debtor's other invoices go on._",
+        "",
+        f"**What the debtor contests:** {o.get('reason') or '_not recorded_'}",
+        "",
+        *_facts_table(session, invoice, local(task.created_at).date()),
+        "",
+        "### Dossier",
+        dossier.as_markdown(dossier.entries(session, invoice)),
+    ]
+    return "\n".join(lines)

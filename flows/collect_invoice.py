@@ -17,7 +17,7 @@ from prefect.flow_runs import suspend_flow_run
 from dunning.ladder import Approve, BreakPlan, Call, Close, HandOff, Park, RefuseIncasso, Send, Wait, decide
 from dunning.mailer import TransientMailError
 from dunning.policy import Policy
-from flows.forms import ApprovalForm, CallForm
+from flows.forms import ApprovalForm, CallForm, DisputeForm
 from tasks.casework import (
     break_plan,
     close_case,
@@ -25,9 +25,11 @@ from tasks.casework import (
     hold_debtor,
     open_approval,
     open_call,
+    open_dispute_step,
     read_situation,
     record_approval,
     record_call,
+    record_resolution,
     refuse_incasso,
     schedule_wake,
     wake_runs,
@@ -49,7 +51,7 @@ async def collect_invoice(invoice_number: str) -> str:
             case Wait(until, reason):
                 await wait_until(invoice_number, until, reason)
             case Park(reason):
-                await stand_still(invoice_number, reason)
+                await sort_out_dispute(invoice_number, reason)
             case BreakPlan(plan_id, reason):
                 break_plan(invoice_number, plan_id, reason)
             case Call(step, reason, broken_promise):
@@ -76,6 +78,25 @@ async def stand_still(invoice_number: str, reason: str) -> None:
     sets one, and the sweep wakes the run. The stored wake-up is left alone: it may already say "now"."""
     get_run_logger().info("Standing still: %s", reason)
     await suspend_flow_run(key=f"wait-{uuid4().hex}", timeout=PAUSE_TIMEOUT)
+
+
+async def sort_out_dispute(invoice_number: str, reason: str) -> None:
+    """Escalation stands still; the person responsible resolves the dispute in this run's form (or with
+    `dunning resolve`, which hands the run the recorded answer)."""
+    human = open_dispute_step(invoice_number)
+    if human is None:
+        await stand_still(invoice_number, reason)
+        return
+    get_run_logger().info("Standing still: %s", reason)
+    await create_markdown_artifact(
+        key=_artifact_key("dispute", invoice_number), markdown=human.description, description="Dispute"
+    )
+    form = await suspend_flow_run(
+        wait_for_input=DisputeForm.with_initial_data(description=human.description),
+        key=f"dispute-{human.task_id}-{human.attempt}",  # a refused answer is asked again under a new key
+        timeout=PAUSE_TIMEOUT,
+    )
+    record_resolution(human.task_id, form.resolution())
 
 
 async def call_debtor(

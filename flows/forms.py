@@ -14,6 +14,7 @@ from typing import Self
 from prefect.input import RunInput
 from pydantic import ConfigDict, Field, model_validator
 
+from dunning.disputes import Resolution
 from dunning.human_tasks import ApprovalAnswer, CallOutcome
 
 
@@ -135,17 +136,22 @@ class Decision(enum.StrEnum):
     reject = "reject"
 
 
-# A rejection needs a reason. JSON Schema form of the validator below: the server refuses such an answer and
-# the UI's Resume dialog shows the message under "reason". Two rules so an empty reason gets the plain
-# message ("should be non-empty") and only a blank one the pattern's.
-_REJECT = {"properties": {"decision": {"const": Decision.reject.value}}, "required": ["decision"]}
-_REASON_RULES = [
-    {"if": _REJECT, "then": {"properties": {"reason": {"minLength": 1}}, "required": ["reason"]}},
-    {
-        "if": {**_REJECT, "properties": {**_REJECT["properties"], "reason": {"minLength": 1}}},
-        "then": {"properties": {"reason": {"pattern": r"\S"}}},
-    },
-]
+def _reason_required_when(field: str, value: str) -> list[dict]:
+    """JSON Schema form of a validator "this choice needs a reason": the server refuses such an answer and the
+    UI's Resume dialog shows the message under "reason". Two rules so an empty reason gets the plain message
+    ("should be non-empty") and only a blank one the pattern's."""
+    chosen = {"properties": {field: {"const": value}}, "required": [field]}
+    return [
+        {"if": chosen, "then": {"properties": {"reason": {"minLength": 1}}, "required": ["reason"]}},
+        {
+            "if": {**chosen, "properties": {**chosen["properties"], "reason": {"minLength": 1}}},
+            "then": {"properties": {"reason": {"pattern": r"\S"}}},
+        },
+    ]
+
+
+# A rejection needs a reason, in the schema as well as in the validator below.
+_REASON_RULES = _reason_required_when("decision", Decision.reject.value)
 
 
 class ApprovalForm(RunInput):
@@ -183,4 +189,78 @@ class ApprovalForm(RunInput):
     def answer(self) -> ApprovalAnswer:
         return ApprovalAnswer(
             approved=self.decision is Decision.approve, by=self.approver.strip(), reason=self.reason.strip()
+        )
+
+
+class Verdict(enum.StrEnum):
+    upheld = "upheld"
+    rejected = "rejected"
+
+
+# A rejected dispute is explained to the debtor: the reason is required (the debtor receives it).
+_RESOLUTION_RULES = _reason_required_when("verdict", Verdict.rejected.value)
+
+
+class DisputeForm(RunInput):
+    model_config = ConfigDict(json_schema_extra={"allOf": _RESOLUTION_RULES})
+
+    verdict: Verdict = Field(
+        title="Outcome / Uitkomst",
+        description=(
+            "upheld: the debtor is right; a credit note (or write-off) is recorded and, for all that is open, the "
+            "case closes. rejected: the invoice stands; the debtor is told the reason below and escalation goes "
+            "on where it stopped. / upheld: de debiteur heeft gelijk; er komt een creditnota (of afboeking) en "
+            "voor het hele open bedrag sluit de zaak. rejected: de factuur blijft staan; de debiteur krijgt de "
+            "reden hieronder en de escalatie gaat verder waar ze stond."
+        ),
+    )
+    credit: str = Field(
+        "",
+        title="Credit amount / Creditbedrag",
+        description=(
+            "Only when upheld in part: the amount credited, e.g. 80.00; empty means all that is open. / "
+            "Alleen bij gedeeltelijk gelijk: het gecrediteerde bedrag, bijv. 80.00; leeg is het hele open bedrag."
+        ),
+        pattern=r"^\s*(\d{1,12}(\.\d{1,2})?)?\s*$",
+        max_length=20,
+    )
+    write_off: bool = Field(
+        False,
+        title="Write off instead of a credit note / Afboeken in plaats van creditnota",
+        description=(
+            "Only when upheld: the amount is written off (e.g. a goodwill gesture) rather than credited. / "
+            "Alleen bij gelijk: het bedrag wordt afgeboekt (bijv. uit coulance) in plaats van gecrediteerd."
+        ),
+    )
+    reason: str = Field(
+        "",
+        title="Reason / Reden",
+        description=(
+            "Required when rejected: why the invoice stands; the debtor receives this text. Optional when upheld "
+            "(dossier only). / Verplicht bij rejected: waarom de factuur blijft staan; de debiteur krijgt deze "
+            "tekst. Bij upheld optioneel (alleen dossier)."
+        ),
+        max_length=2000,
+    )
+    resolved_by: str = Field(
+        title="Your name / Uw naam",
+        description="Recorded in the dossier as who resolved the dispute. / Komt in het dossier als wie besliste.",
+        min_length=1,
+        max_length=100,
+    )
+
+    @model_validator(mode="after")
+    def _a_rejection_needs_a_reason(self) -> Self:
+        if self.verdict is Verdict.rejected and not self.reason.strip():
+            raise ValueError("a rejection is explained to the debtor: give the reason / geef de reden")
+        return self
+
+    def resolution(self) -> Resolution:
+        upheld, amount = self.verdict is Verdict.upheld, self.credit.strip()
+        return Resolution(
+            upheld=upheld,
+            by=self.resolved_by.strip(),
+            reason=self.reason.strip(),
+            credit=Decimal(amount) if upheld and amount else None,
+            write_off=self.write_off and upheld,
         )

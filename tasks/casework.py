@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from dunning import (
     clock,
     db,
+    disputes,
     dossier,
     excuses,
     facts,
@@ -27,7 +28,7 @@ from dunning import (
 from dunning.errors import UserError
 from dunning.human_tasks import ApprovalAnswer, CallOutcome
 from dunning.ladder import COURTESY_CALL, LADDER, Facts, message_of, working_moment
-from dunning.models import PaymentPlan, PlanStatus, TaskKind
+from dunning.models import PaymentPlan, PlanStatus, TaskKind, TaskStatus
 from dunning.policy import Policy
 from tasks.runtime import installation
 
@@ -38,6 +39,7 @@ class HumanStep:
     is_open: bool
     description: str
     joined_to: str | None = None  # the invoice whose call answers this one (one call per debtor)
+    attempt: int = 0  # answers refused so far (a dispute resolution the database could not take)
 
 
 @task(cache_policy=NO_CACHE)
@@ -130,6 +132,47 @@ def open_approval(invoice_number: str, step: str, question: str) -> HumanStep:
             policy = policies.policy_for(inst.home, invoice.debtor.number)
             preview = messages.preview_email(s, inst, invoice, message, now, policy)
         return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview))
+
+
+@task(cache_policy=NO_CACHE)
+def open_dispute_step(invoice_number: str) -> HumanStep | None:
+    """The dispute this invoice's escalation stands still for, with the sheet its resolver reads."""
+    with db.transaction(installation()) as s:
+        invoice = invoices.get(s, invoice_number)
+        t = disputes.open_dispute(s, invoice)
+        if t is None:
+            return None
+        refused = (t.outcome or {}).get("refused") or []
+        sheet = sheets.dispute_sheet(s, invoice, t, refused[-1] if refused else None)
+        return HumanStep(t.id, True, sheet, attempt=len(refused))
+
+
+@task(cache_policy=NO_CACHE)
+def record_resolution(task_id: int, resolution: disputes.Resolution) -> bool:
+    """Resolve the dispute as answered in the form; an answer the facts do not allow (a credit above what is
+    open) is kept with the task and shown on the next form, never a failed run."""
+    with db.transaction(installation()) as s:
+        t = s.get_one(human_tasks.HumanTask, task_id)
+        if t.status is not TaskStatus.open:
+            return False  # resolved from the CLI, or set aside: the run sees what happened
+        try:
+            disputes.resolve(
+                s,
+                t.invoice,
+                upheld=resolution.upheld,
+                now=clock.now(s),
+                by=resolution.by,
+                reason=resolution.reason,
+                credit=resolution.credit,
+                write_off=resolution.write_off,
+            )
+        except UserError as e:
+            problem = str(e).replace("--credit", "the credit amount").replace("--", "")
+            get_run_logger().warning("dispute answer not recorded: %s", problem)
+            outcome = t.outcome or {}
+            t.outcome = {**outcome, "refused": [*(outcome.get("refused") or []), problem]}
+            return False
+        return True
 
 
 @task(cache_policy=NO_CACHE)

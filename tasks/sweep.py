@@ -167,7 +167,9 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
 
 def _task_of_pause(s, pause_key: str) -> HumanTask | None:  # type: ignore[no-untyped-def]
     prefix, _, task_id = pause_key.partition("-")
-    if prefix not in ("call", "approval") or not task_id.isdigit():
+    if prefix == "dispute":
+        task_id = task_id.partition("-")[0]  # "dispute-12-0": task 12, first answer
+    if prefix not in ("call", "approval", "dispute") or not task_id.isdigit():
         return None
     return s.get(HumanTask, int(task_id))
 
@@ -194,6 +196,12 @@ def form_input(task: HumanTask) -> dict:
             "send_copy": bool(o.get("send_copy")),
         }
         return answer | {k: v for k, v in later.items() if v}
+    if task.kind is TaskKind.dispute:
+        return {
+            "verdict": "upheld" if o.get("upheld") else "rejected",
+            "reason": o.get("resolution") or ("" if o.get("upheld") else "resolved"),
+            "resolved_by": o.get("resolved_by") or "unknown",
+        }
     return {
         "decision": "approve" if o.get("approved") else "reject",
         "approver": o.get("by") or "unknown",
@@ -205,6 +213,8 @@ def _moot_answer(task: HumanTask, why: str) -> dict:
     """What the form hands the run when nobody answered; the task is cancelled, so nothing of it is recorded."""
     if task.kind is TaskKind.call:
         return {"reached": False, "note": f"cancelled: {why}"}
+    if task.kind is TaskKind.dispute:
+        return {"verdict": "rejected", "reason": f"cancelled: {why}", "resolved_by": "dunning"}
     return {"decision": "reject", "approver": "dunning", "reason": f"cancelled: {why}"}
 
 

@@ -3,6 +3,10 @@ through the `dunning` command, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
+
 import pytest
 
 from tests.flows.test_ladder_end_to_end import _kinds, _row
@@ -77,6 +81,68 @@ def test_a_dispute_raised_while_a_call_waits_sets_the_call_aside_and_upheld_cred
     assert "credit note of EUR 80.00" in next(e["summary"] for e in dossier if e["kind"] == "credit")
     assert dossier[-1]["summary"] == "case closed: dispute upheld"
     assert engine.subjects() == [], "nothing was sent: the debtor was right"
+
+
+def _api(engine, path: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{engine.api}{path}", data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def _on_dispute_form(engine, run_id: str, answers_refused: int, timeout: float = 120) -> dict:
+    """The run once it waits on the dispute form again (it goes on in the served deployment, not in the test);
+    the pause key counts the answers refused so far ("dispute-<task>-<n>")."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = _api(engine, f"/flow_runs/{run_id}")["state"]
+        key = state["state_details"].get("pause_key") or ""
+        if state["type"] == "PAUSED" and key.startswith("dispute-") and key.endswith(f"-{answers_refused}"):
+            return state
+        assert time.monotonic() < deadline, f"run {run_id} is not on the dispute form: {state}"
+        time.sleep(0.5)
+
+
+def _answer_in_the_ui(engine, run_id: str, values: dict) -> dict:
+    """What the Resume dialog sends: the server checks the answer against the form's schema."""
+    return _api(engine, f"/flow_runs/{run_id}/resume", {"run_input": values})
+
+
+def test_a_dispute_is_resolved_in_its_runs_form_and_an_answer_the_facts_refuse_is_asked_again(engine):
+    engine.import_csv([_row("DF-1", "DFORM", "business", "inkoop@stoelen.example.com", amount="300.00")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("dispute", "DF-1", "--reason", "Two of the ten chairs arrived damaged", "--responsible", "Marie")
+    run_id = engine.run_state("DF-1")["id"]
+    first = _on_dispute_form(engine, run_id, 0)
+    assert first["state_details"]["run_input_keyset"], "the run waits for the dispute form"
+
+    # The form's own rules are checked by the server: a rejection without a reason is refused there.
+    refused = _answer_in_the_ui(engine, run_id, {"verdict": "rejected", "resolved_by": "Marie"})
+    assert refused["status"] == "REJECT" and "reason" in json.dumps(refused["details"])
+    # A credit above what is open passes the form but not the facts: kept with the task, asked again.
+    accepted = _answer_in_the_ui(engine, run_id, {"verdict": "upheld", "credit": "400.00", "resolved_by": "Marie"})
+    assert accepted["status"] == "ACCEPT"
+    _on_dispute_form(engine, run_id, 1)
+    [still] = engine.json("disputes")
+    assert still["step"] == "dispute-1"
+    sheet = _api(engine, "/artifacts/filter", {"artifacts": {"key": {"any_": ["dispute-df-1"]}}})
+    assert any("more than the open EUR 300.00" in a["data"] for a in sheet)
+
+    accepted = _answer_in_the_ui(
+        engine, run_id, {"verdict": "upheld", "credit": "60.00", "reason": "two chairs", "resolved_by": "Marie"}
+    )
+    assert accepted["status"] == "ACCEPT"
+    # Upheld in part: 60.00 credited, 240.00 still open; escalation takes up again with the call set aside.
+    deadline = time.monotonic() + 120
+    while [t["step"] for t in engine.json("tasks")] != ["call-2"]:
+        assert time.monotonic() < deadline, engine.json("tasks")
+        time.sleep(0.5)
+    credit = [e for e in engine.json("dossier", "DF-1") if e["kind"] == "credit"]
+    assert len(credit) == 1 and "credit note of EUR 60.00" in credit[0]["summary"]
+    resolved = [e for e in engine.json("dossier", "DF-1") if e["kind"] == "dispute"][-1]
+    assert resolved["summary"] == "dispute upheld: two chairs" and resolved["by"] == "Marie"
+    assert engine.json("disputes") == []
 
 
 def test_a_payment_plan_asked_for_holds_the_herinnering_and_a_missed_instalment_resumes_the_ladder(engine):

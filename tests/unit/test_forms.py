@@ -12,10 +12,11 @@ from prefect._internal.pydantic.v2_schema import create_v2_schema
 from prefect.utilities.schema_tools.validation import build_error_obj, validate
 from pydantic import ValidationError
 
+from dunning.disputes import Resolution
 from dunning.human_tasks import ApprovalAnswer, CallOutcome
 from dunning.models import HumanTask, TaskKind
-from flows.forms import ApprovalForm, CallForm
-from tasks.sweep import form_input
+from flows.forms import ApprovalForm, CallForm, DisputeForm
+from tasks.sweep import _moot_answer, form_input
 
 
 def _stored_schema(form: type) -> dict:
@@ -90,3 +91,41 @@ def test_what_was_heard_counts_only_when_the_debtor_was_reached():
     form = CallForm(reached=False, excuse="x", dispute="y", plan_requested=True, summarised=True,
                     promised_payment_date=date(2026, 1, 16), promised_amount="10.00")
     assert form.outcome() == CallOutcome(reached=False)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "resolution"),
+    [
+        ({"upheld": True, "resolution": None, "resolved_by": "Marie"}, Resolution(upheld=True, by="Marie")),
+        ({"upheld": True, "resolution": "goodwill", "resolved_by": None}, Resolution(True, "unknown", "goodwill")),
+        ({"upheld": False, "resolution": "delivered", "resolved_by": "Marie"}, Resolution(False, "Marie", "delivered")),
+    ],
+)
+def test_a_dispute_resolved_from_the_cli_passes_the_form(outcome, resolution):
+    stored = {"reason": "two chairs damaged", "raised_by": "Anna", **outcome}  # as resolve keeps it
+    values = form_input(HumanTask(kind=TaskKind.dispute, outcome=stored))
+    assert _errors(values, DisputeForm) == {"errors": [], "valid": True}
+    assert DisputeForm(**values).resolution() == resolution
+
+
+def test_a_set_aside_dispute_resumes_its_run_with_an_answer_the_form_takes():
+    values = _moot_answer(HumanTask(kind=TaskKind.dispute, outcome={"cancelled": "paid"}), "invoice paid")
+    assert _errors(values, DisputeForm) == {"errors": [], "valid": True}
+
+
+@pytest.mark.parametrize(("reason", "message"), [("", "should be non-empty"), ("  ", "does not match")])
+def test_rejecting_a_dispute_without_a_reason_is_an_error_on_the_reason_field(reason, message):
+    values = {"verdict": "rejected", "resolved_by": "Marie", "reason": reason}
+    [error] = _errors(values, DisputeForm)["errors"]
+    assert error["property"] == "reason" and message in error["errors"][0]
+    with pytest.raises(ValidationError, match="give the reason"):
+        DisputeForm(**values)
+
+
+def test_a_dispute_upheld_in_part_credits_the_amount_given_and_a_rejection_credits_nothing():
+    form = DisputeForm(verdict="upheld", credit=" 80.00 ", write_off=True, resolved_by=" Marie ")
+    assert form.resolution() == Resolution(upheld=True, by="Marie", credit=Decimal("80.00"), write_off=True)
+    rejected = DisputeForm(verdict="rejected", credit="80.00", write_off=True, reason="delivered", resolved_by="M")
+    assert rejected.resolution() == Resolution(upheld=False, by="M", reason="delivered")
+    [error] = _errors({"verdict": "upheld", "credit": "80,00", "resolved_by": "M"}, DisputeForm)["errors"]
+    assert error["property"] == "credit"
