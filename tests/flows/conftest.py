@@ -47,9 +47,19 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_healthy(url, server)
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        _stop(server)
         log.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Terminate, and kill what does not stop in time (a loaded machine); always reap it, so no process outlives
+    its test unnoticed (an unreaped one is a ResourceWarning, an error under filterwarnings=error)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
 
 
 def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
@@ -154,11 +164,7 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
         _wait_for_deployments(prefect_api, instance, serve, env)
         yield Engine(home=home, env=env, sink=sink, serve=serve, database_url=database_url, api=prefect_api)
     finally:
-        serve.terminate()
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
+        _stop(serve)
         log.close()
         sink.stop()
         db.engine_for(database_url).dispose()
