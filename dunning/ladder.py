@@ -346,10 +346,10 @@ def _call_phase(facts: Facts, policy: Policy, now: datetime, law_dir: Path | Non
         if now < at:
             return Wait(at, f"debtor not reached ({tries} of {policy.call_attempts} tries); try again then")
         return Call(f"call-{len(facts.calls) + 1}", f"not reached at try {tries} of {policy.call_attempts}")
-    if last.reached and last.plan_requested and not last.promised_on and last.at is not None:
-        waiting = _plan_request_wait(last, facts, policy, now)
-        if waiting is not None:
-            return waiting
+    asked = unanswered_plan_request(facts)
+    if asked is not None and now < (at := plan_request_ends(asked, policy)):
+        day = asked_on(asked).isoformat()
+        return Wait(at, f"payment plan asked for on {day}: waiting for it to be agreed (dunning plan)")
     if last.reached and last.promised_on:
         # A promise is checked the day after the promised date; a broken one gets a call at once.
         at = working_moment(last.promised_on + timedelta(days=1), policy)
@@ -366,22 +366,27 @@ def _call_phase(facts: Facts, policy: Policy, now: datetime, law_dir: Path | Non
     return None
 
 
-def plan_request_ends(asked: date, policy: Policy) -> datetime:
-    """When escalation goes on if nobody agreed the payment plan the debtor asked for on `asked`."""
-    return working_moment(asked + timedelta(days=policy.plan_request_days), policy)
+def unanswered_plan_request(facts: Facts) -> CallFact | None:
+    """The last call, when in it the debtor asked to pay in instalments (promising no date) and no plan was
+    agreed since (kept, broken or running: each answers the request). Escalation waits for it a while."""
+    last = facts.calls[-1] if facts.calls else None
+    if last is None or last.status is not TaskStatus.done or last.at is None:
+        return None
+    if not (last.reached and last.plan_requested) or last.promised_on:
+        return None
+    if facts.plan is not None and facts.plan.agreed_at is not None and facts.plan.agreed_at >= last.at:
+        return None
+    return last
 
 
-def _plan_request_wait(call: CallFact, facts: Facts, policy: Policy, now: datetime) -> Wait | None:
-    """Someone who cannot pay at once asked for a payment plan: escalation waits for it to be agreed, for
-    `plan_request_days`; a plan agreed since the call (kept, broken or running) answers the request."""
+def asked_on(call: CallFact) -> date:
     assert call.at is not None
-    if facts.plan is not None and facts.plan.agreed_at is not None and facts.plan.agreed_at >= call.at:
-        return None
-    asked = call.at.astimezone(AMSTERDAM).date()
-    at = plan_request_ends(asked, policy)
-    if now >= at:
-        return None
-    return Wait(at, f"payment plan asked for on {asked.isoformat()}: waiting for it to be agreed (dunning plan)")
+    return call.at.astimezone(AMSTERDAM).date()
+
+
+def plan_request_ends(call: CallFact, policy: Policy) -> datetime:
+    """When escalation goes on if nobody agreed the payment plan asked for in `call`."""
+    return working_moment(asked_on(call) + timedelta(days=policy.plan_request_days), policy)
 
 
 # Tries at another part of the day: someone who cannot answer in the morning may in the afternoon.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from dunning import holds, human_tasks, plans, policies, print_queue
 from dunning.clock import local
 from dunning.config import Installation
-from dunning.ladder import plan_request_ends
+from dunning.ladder import asked_on, plan_request_ends
 from dunning.law import missing_rate_warning
 
 
@@ -59,15 +59,13 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
 
 
 def _plan_request(r: plans.PlanRequest, inst: Installation, today: date) -> dict:
-    assert r.call.completed_at is not None
-    asked = local(r.call.completed_at).date()
     policy = policies.policy_for(inst.home, r.invoice.debtor.number)
-    ends = local(plan_request_ends(asked, policy)).date()
+    ends = local(plan_request_ends(r.call, policy)).date()
     return {
         "invoice": r.invoice.number,
         "debtor": r.invoice.debtor.name,
-        "asked_on": asked.isoformat(),
-        "by": (r.call.outcome or {}).get("by") or None,
+        "asked_on": asked_on(r.call).isoformat(),
+        "by": r.by,
         "escalation_waits_until": ends.isoformat(),
         "escalation_went_on": ends <= today,
     }

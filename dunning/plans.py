@@ -11,12 +11,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunning import dossier, invoices
+from dunning import dossier, facts, invoices
 from dunning.clock import local
 from dunning.disputes import open_dispute, stand_still
 from dunning.errors import UserError
-from dunning.ladder import COURTESY_CALL
-from dunning.models import HumanTask, Instalment, Invoice, PaymentPlan, PlanStatus, TaskKind, TaskStatus
+from dunning.ladder import CallFact, unanswered_plan_request
+from dunning.models import HumanTask, Instalment, Invoice, PaymentPlan, PlanStatus, TaskKind
 
 CENT = Decimal("0.01")
 
@@ -132,36 +132,26 @@ def end(session: Session, plan: PaymentPlan, status: PlanStatus, why: str, now: 
 @dataclass(frozen=True)
 class PlanRequest:
     invoice: Invoice
-    call: HumanTask  # the call in which the debtor asked
+    call: CallFact  # the call in which the debtor asked
+    by: str | None  # who made that call
 
 
 def requested(session: Session) -> list[PlanRequest]:
-    """Payment plans debtors asked for that nobody has agreed yet, on invoices still open: the invoice's last
-    call reached the debtor, who asked for a plan (and promised no date), and no plan was agreed since."""
+    """Payment plans debtors asked for that nobody has agreed yet, on invoices still open (the ladder's rule,
+    over the facts of each invoice with a call that asked for one)."""
     query = (
         select(HumanTask)
         .join(Invoice, HumanTask.invoice_id == Invoice.id)
-        .where(
-            HumanTask.kind == TaskKind.call,
-            HumanTask.step != COURTESY_CALL,
-            Invoice.closed_reason.is_(None),
-        )
-        .order_by(HumanTask.id)
+        .where(HumanTask.kind == TaskKind.call, Invoice.closed_reason.is_(None))
     )
-    last_call = {t.invoice_id: t for t in session.scalars(query)}  # as the ladder reads it: the latest call
+    asking = {(t.invoice_id, t.step): t for t in session.scalars(query) if (t.outcome or {}).get("plan_requested")}
     found = []
-    for call in last_call.values():
-        outcome = call.outcome or {}
-        if call.status is not TaskStatus.done or not (outcome.get("reached") and outcome.get("plan_requested")):
-            continue
-        if outcome.get("promised_on"):
-            continue
-        plan = latest_plan(session, call.invoice)
-        if plan is not None and call.completed_at is not None and plan.created_at >= call.completed_at:
-            continue
-        if invoices.open_amount(session, call.invoice) > 0:
-            found.append(PlanRequest(call.invoice, call))
-    return sorted(found, key=lambda r: (r.call.completed_at, r.invoice.number))
+    for invoice in {t.invoice for t in asking.values()}:
+        known = facts.load(session, invoice)
+        call = unanswered_plan_request(known)
+        if call is not None and known.open_amount > 0:
+            found.append(PlanRequest(invoice, call, (asking[invoice.id, call.step].outcome or {}).get("by") or None))
+    return sorted(found, key=lambda r: (r.call.at, r.invoice.number))
 
 
 def schedule(plan: PaymentPlan) -> list[dict]:
