@@ -20,10 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from dunning.domain.statement import state_claim  # noqa: E402
 from dunning.law import fourteen_day_term  # noqa: E402
-from dunning.letters import render_letter_pdf  # noqa: E402
-from dunning.statement import state_claim  # noqa: E402
-from dunning.templating import render_email, render_letter_markup  # noqa: E402
+from dunning.messaging.letters import render_letter_pdf  # noqa: E402
+from dunning.messaging.templating import render_email, render_letter_markup  # noqa: E402
 
 POSTED = date(2026, 11, 23)
 

@@ -14,9 +14,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import suspend_flow_run
 
-from dunning.ladder import Approve, BreakPlan, Call, Close, HandOff, Park, RefuseIncasso, Send, Wait, decide
-from dunning.mailer import TransientMailError
-from dunning.policy import Policy
+from dunning.domain.ladder import Approve, BreakPlan, Call, Close, HandOff, Park, RefuseIncasso, Send, Wait, decide
+from dunning.domain.policy import Policy
+from dunning.messaging.mailer import TransientMailError
 from flows.forms import ApprovalForm, CallForm, DisputeForm
 from tasks.casework import (
     break_plan,

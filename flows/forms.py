@@ -14,8 +14,8 @@ from typing import Self
 from prefect.input import RunInput
 from pydantic import ConfigDict, Field, model_validator
 
-from dunning.disputes import Resolution
-from dunning.human_tasks import ApprovalAnswer, CallOutcome
+from dunning.casework.disputes import Resolution
+from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
 
 
 class CallForm(RunInput):

@@ -9,27 +9,14 @@ from datetime import date, datetime, timedelta
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from dunning import (
-    clock,
-    db,
-    disputes,
-    dossier,
-    excuses,
-    facts,
-    holds,
-    human_tasks,
-    invoices,
-    messages,
-    outbox,
-    plans,
-    policies,
-    sheets,
-)
-from dunning.errors import UserError
-from dunning.human_tasks import ApprovalAnswer, CallOutcome
-from dunning.ladder import COURTESY_CALL, LADDER, Facts, message_of, working_moment
-from dunning.models import PaymentPlan, PlanStatus, TaskKind, TaskStatus
-from dunning.policy import Policy
+from dunning.casework import disputes, dossier, excuses, facts, holds, human_tasks, invoices, plans, policies, sheets
+from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
+from dunning.domain.errors import UserError
+from dunning.domain.ladder import COURTESY_CALL, LADDER, Facts, message_of, working_moment
+from dunning.domain.policy import Policy
+from dunning.messaging import messages, outbox
+from dunning.storage import clock, db
+from dunning.storage.models import PaymentPlan, PlanStatus, TaskKind, TaskStatus
 from tasks.runtime import installation
 
 

@@ -7,8 +7,9 @@ from datetime import date
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from dunning import clock, db, print_queue
-from dunning.errors import UserError
+from dunning.domain.errors import UserError
+from dunning.messaging import print_queue
+from dunning.storage import clock, db
 from tasks.runtime import installation
 
 

@@ -9,11 +9,13 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
-from dunning import channels, clock, combining, db, dossier, invoices, messages, outbox, policies, print_queue
-from dunning.mailer import PermanentMailError, TransientMailError, deliver_raw
-from dunning.models import Channel, Invoice, OutboxMessage, OutboxStatus, Setting
-from dunning.policy import Policy
-from dunning.templating import FieldError
+from dunning.casework import dossier, invoices, policies
+from dunning.domain.policy import Policy
+from dunning.messaging import channels, combining, messages, outbox, print_queue
+from dunning.messaging.mailer import PermanentMailError, TransientMailError, deliver_raw
+from dunning.messaging.templating import FieldError
+from dunning.storage import clock, db
+from dunning.storage.models import Channel, Invoice, OutboxMessage, OutboxStatus, Setting
 from tasks.runtime import installation
 
 CRASH_AFTER_SEND = "test.crash_after_send"  # fault injection for the crash test: the outbox key to die after

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from dunning import config
-from dunning.config import Installation
+from dunning.storage import config
+from dunning.storage.config import Installation
 
 
 @cache

@@ -23,11 +23,12 @@ from prefect.flow_runs import resume_flow_run
 from prefect.states import Scheduled
 from sqlalchemy import select
 
-from dunning import clock, db, human_tasks, invoices, policies
-from dunning.config import Installation
-from dunning.ladder import COURTESY_CALL, usually_late, working_moment
+from dunning.casework import human_tasks, invoices, policies
+from dunning.domain.ladder import COURTESY_CALL, usually_late, working_moment
 from dunning.law import missing_rate_warning
-from dunning.models import HumanTask, Invoice, TaskKind, TaskStatus
+from dunning.storage import clock, db
+from dunning.storage.config import Installation
+from dunning.storage.models import HumanTask, Invoice, TaskKind, TaskStatus
 
 SETTLED = {StateType.PAUSED, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from dunning import config, db
-from dunning.config import Installation
+from dunning.storage import config, db
+from dunning.storage.config import Installation
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"

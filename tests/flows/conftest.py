@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from dunning import config, db
-from dunning.mailsink import MailSink, free_port
+from dunning.messaging.mailsink import MailSink, free_port
+from dunning.storage import config, db
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]

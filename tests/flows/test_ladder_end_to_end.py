@@ -204,7 +204,7 @@ def test_crash_between_sending_and_recording_leaves_one_message_and_one_entry(en
     engine.import_csv([_row("K-1", "CRASH", "consumer", "crash@example.com")])
     engine.set_clock("2026-01-09T10:00")
     engine.sweep()
-    with __import__("dunning.db", fromlist=["db"]).engine_for(engine.database_url).begin() as c:
+    with __import__("dunning.storage.db", fromlist=["db"]).engine_for(engine.database_url).begin() as c:
         c.exec_driver_sql(
             "INSERT INTO setting (key, value) VALUES ('test.crash_after_send', 'K-1:herinnering:email:1')"
         )

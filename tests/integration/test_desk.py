@@ -8,10 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from dunning import db, disputes, human_tasks, invoices, outbox, plans
-from dunning.errors import UserError
-from dunning.human_tasks import CallOutcome
-from dunning.models import (
+from dunning.casework import disputes, human_tasks, invoices, plans
+from dunning.casework.human_tasks import CallOutcome
+from dunning.domain.errors import UserError
+from dunning.messaging import outbox
+from dunning.messaging.outbox import Composed
+from dunning.storage import db
+from dunning.storage.models import (
     Channel,
     DossierEntry,
     HumanTask,
@@ -24,7 +27,6 @@ from dunning.models import (
     TaskKind,
     TaskStatus,
 )
-from dunning.outbox import Composed
 from tests.integration.test_storage import NOW, add_invoice, dunning, ok
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 
 from test_storage import add_invoice, dunning, ok
 
-from dunning import db, holds, human_tasks, invoices, sheets
-from dunning.models import TaskKind
+from dunning.casework import holds, human_tasks, invoices, sheets
+from dunning.storage import db
+from dunning.storage.models import TaskKind
 
 
 def test_hold_by_hand_is_listed_noted_and_lifted(installation):
@@ -44,8 +45,8 @@ def test_the_call_sheet_shows_the_hold_and_the_debtors_other_open_invoices(insta
 
 
 def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_and_the_excuses(installation):
-    from dunning import disputes, plans
-    from dunning.human_tasks import CallOutcome
+    from dunning.casework import disputes, plans
+    from dunning.casework.human_tasks import CallOutcome
 
     now = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
     with db.transaction(installation) as s:

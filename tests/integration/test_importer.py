@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dunning import db
-from dunning.errors import UserError
-from dunning.importer import COLUMNS, ImportResult, import_invoices
-from dunning.models import Channel, Debtor, DebtorKind, Invoice
+from dunning.casework.importer import COLUMNS, ImportResult, import_invoices
+from dunning.domain.errors import UserError
+from dunning.storage import db
+from dunning.storage.models import Channel, Debtor, DebtorKind, Invoice
 
 DUNNING = Path(sys.executable).parent / "dunning"
 

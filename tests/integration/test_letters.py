@@ -16,10 +16,10 @@ import pytest
 from jinja2 import UndefinedError
 from pypdf import PdfReader
 
+from dunning.domain.statement import state_claim
 from dunning.law import collection_costs, fourteen_day_term
-from dunning.letters import LetterTemplateError, parse_letter, render_letter_pdf
-from dunning.statement import state_claim
-from dunning.templating import STEPS, FieldError, longdate, money, preview, render_letter_markup
+from dunning.messaging.letters import LetterTemplateError, parse_letter, render_letter_pdf
+from dunning.messaging.templating import STEPS, FieldError, longdate, money, preview, render_letter_markup
 
 POSTED = date(2026, 11, 23)  # a Monday: presumed delivered Wednesday 25 November (Sun/Mon never count)
 INVOICE = {"number": "F-2026-0117", "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1),
@@ -301,7 +301,7 @@ def test_rendering_a_letter_does_not_import_prefect():
         "import sys\n"
         "from datetime import date\n"
         "from decimal import Decimal\n"
-        "import dunning.letters, dunning.cli_letters\n"
+        "import dunning.messaging.letters, dunning.cli.letters\n"
         "assert not [m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')], 'prefect imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

@@ -15,15 +15,15 @@ import typer
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from dunning import clock, db
-from dunning.cli_letters import register, run_preview
-from dunning.config import Installation
-from dunning.errors import UserError
-from dunning.human_tasks import CallOutcome, complete_call, open_task
+from dunning.casework.human_tasks import CallOutcome, complete_call, open_task
+from dunning.cli.letters import register, run_preview
+from dunning.domain.errors import UserError
 from dunning.law import fourteen_day_term
-from dunning.letters import letter_context
-from dunning.messages import claim_statement
-from dunning.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
+from dunning.messaging.letters import letter_context
+from dunning.messaging.messages import claim_statement
+from dunning.storage import clock, db
+from dunning.storage.config import Installation
+from dunning.storage.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -151,11 +151,9 @@ def test_dunning_preview_answers_a_mistake_with_one_line_and_exit_code_2_without
                                                                                          tmp_path):
     code = (
         "import sys\n"
-        "from dunning import cli, cli_letters, config\n"
-        "if not any(c.name == 'preview' for c in cli.app.registered_commands):\n"
-        "    cli_letters.register(cli.app, home=config.home)\n"
+        "from dunning.cli import main\n"
         "try:\n"
-        "    cli.main()\n"
+        "    main.main()\n"
         "finally:\n"
         "    assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'prefect was imported'\n"
     )
@@ -175,7 +173,7 @@ def test_dunning_preview_answers_a_mistake_with_one_line_and_exit_code_2_without
 
 
 def test_the_help_names_every_step():
-    from dunning.cli_letters import STEPS_HELP
-    from dunning.templating import STEPS
+    from dunning.cli.letters import STEPS_HELP
+    from dunning.messaging.templating import STEPS
 
     assert STEPS_HELP == ", ".join(STEPS[:-1]) + " or " + STEPS[-1]

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from dunning.mailer import (
+from dunning.messaging.mailer import (
     Attachment,
     InvalidAddressError,
     PermanentMailError,
@@ -18,7 +18,7 @@ from dunning.mailer import (
     is_valid_email_address,
     message_bytes,
 )
-from dunning.mailsink import MailSink, free_port
+from dunning.messaging.mailsink import MailSink, free_port
 
 NOW = datetime(2026, 11, 22, 8, 20, tzinfo=timezone(timedelta(hours=1)))
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from dunning import db, human_tasks, invoices, messages, personal_notes
-from dunning.human_tasks import CallOutcome
-from dunning.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
-from dunning.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
-from dunning.policy import DEFAULT
+from dunning.casework import human_tasks, invoices, personal_notes
+from dunning.casework.human_tasks import CallOutcome
+from dunning.domain.policy import DEFAULT
+from dunning.messaging import messages
+from dunning.messaging.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
+from dunning.storage import db
+from dunning.storage.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
 
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 

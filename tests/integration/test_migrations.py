@@ -3,8 +3,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from dunning import db
-from dunning.models import Base
+from dunning.storage import db
+from dunning.storage.models import Base
 
 
 def test_the_migrated_database_matches_the_models(installation):

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from test_storage import add_invoice, ok
 
-from dunning import clock, db, holds, human_tasks, outbox, print_queue
-from dunning.models import Channel, TaskKind
-from dunning.outbox import Composed
+from dunning.casework import holds, human_tasks
+from dunning.messaging import outbox, print_queue
+from dunning.messaging.outbox import Composed
+from dunning.storage import clock, db
+from dunning.storage.models import Channel, TaskKind
 
 
 def test_the_overview_lists_open_tasks_unposted_letters_and_holds(installation):
@@ -31,7 +33,7 @@ def test_the_overview_lists_open_tasks_unposted_letters_and_holds(installation):
 
 
 def test_the_overview_names_who_sorts_out_a_dispute_and_flags_it_when_overdue(installation):
-    from dunning import disputes
+    from dunning.casework import disputes
 
     raised = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     with db.transaction(installation) as s:
@@ -49,7 +51,7 @@ def test_the_overview_lists_payment_plans_asked_for_until_one_is_agreed(installa
     from datetime import date
     from decimal import Decimal
 
-    from dunning import plans
+    from dunning.casework import plans
 
     asked = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
     with db.transaction(installation) as s:

@@ -9,7 +9,7 @@ import pytest
 from prefect.logging import disable_run_logger
 from test_storage import add_invoice, ok
 
-from dunning import clock, db
+from dunning.storage import clock, db
 from tasks import runtime
 from tasks.messages import print_letter
 

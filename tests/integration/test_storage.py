@@ -15,11 +15,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from dunning import clock, db, dossier, facts, human_tasks, invoices, outbox
-from dunning.clock import AMSTERDAM
-from dunning.errors import UserError
-from dunning.human_tasks import CallOutcome
-from dunning.models import (
+from dunning.casework import dossier, facts, human_tasks, invoices
+from dunning.casework.human_tasks import CallOutcome
+from dunning.domain.errors import UserError
+from dunning.messaging import outbox
+from dunning.storage import clock, db
+from dunning.storage.clock import AMSTERDAM
+from dunning.storage.models import (
     Channel,
     Debtor,
     DebtorKind,
@@ -321,7 +323,7 @@ def test_simulated_clock_set_in_one_session_is_seen_by_another(installation):
 
 
 def test_the_demos_clock_returns_to_real_time_in_contact_hours_unless_a_person_set_the_clock(installation):
-    from dunning import engine
+    from dunning.cli import engine
 
     sunday_night = datetime(2026, 11, 29, 23, 0, tzinfo=AMSTERDAM)
     monday_morning = datetime(2026, 11, 30, 10, 0, tzinfo=AMSTERDAM)

@@ -1,7 +1,7 @@
 """Which channel carries a step: preference, formal steps on paper, fallback with a note."""
 
-from dunning.channels import route
-from dunning.models import Channel, Debtor, DebtorKind
+from dunning.messaging.channels import route
+from dunning.storage.models import Channel, Debtor, DebtorKind
 
 
 def debtor(email="jan@example.com", street="Kerkstraat 1", preferred=Channel.email) -> Debtor:

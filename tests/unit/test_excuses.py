@@ -2,8 +2,8 @@
 
 import pytest
 
-from dunning.errors import UserError
-from dunning.excuses import BUILT_IN, Excuse, as_markdown, load
+from dunning.casework.excuses import BUILT_IN, Excuse, as_markdown, load
+from dunning.domain.errors import UserError
 
 
 def test_without_a_file_the_built_in_list_applies(tmp_path):

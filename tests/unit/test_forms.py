@@ -12,9 +12,9 @@ from prefect._internal.pydantic.v2_schema import create_v2_schema
 from prefect.utilities.schema_tools.validation import build_error_obj, validate
 from pydantic import ValidationError
 
-from dunning.disputes import Resolution
-from dunning.human_tasks import ApprovalAnswer, CallOutcome
-from dunning.models import HumanTask, TaskKind
+from dunning.casework.disputes import Resolution
+from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
+from dunning.storage.models import HumanTask, TaskKind
 from flows.forms import ApprovalForm, CallForm, DisputeForm
 from tasks.sweep import _moot_answer, form_input
 

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from dunning.clock import AMSTERDAM
-from dunning.ladder import (
+from dunning.domain.ladder import (
     ApprovalFact,
     Approve,
     BreakPlan,
@@ -26,8 +25,9 @@ from dunning.ladder import (
     incasso_gate,
     next_try,
 )
-from dunning.models import DebtorKind, TaskStatus
-from dunning.policy import DEFAULT, Policy
+from dunning.domain.policy import DEFAULT, Policy
+from dunning.storage.clock import AMSTERDAM
+from dunning.storage.models import DebtorKind, TaskStatus
 
 DUE = date(2026, 3, 2)  # a Monday; with 3 days grace the first call is due Thursday 5 March at 09:00
 

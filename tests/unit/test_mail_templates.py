@@ -7,10 +7,10 @@ import pytest
 from jinja2 import UndefinedError
 from jinja2.sandbox import SecurityError
 
-from dunning.errors import UserError
-from dunning.mailer import InvalidAddressError, SmtpSettings, compose_email
-from dunning.statement import state_claim
-from dunning.templating import (
+from dunning.domain.errors import UserError
+from dunning.domain.statement import state_claim
+from dunning.messaging.mailer import InvalidAddressError, SmtpSettings, compose_email
+from dunning.messaging.templating import (
     LADDER_STEPS,
     STEPS,
     TEMPLATES_DIR,
@@ -327,7 +327,7 @@ def test_personal_note_keeps_its_lines_and_refuses_control_characters():
 
 
 def test_creditor_from_settings_may_be_an_object_without_address_fields():
-    from dunning.config import Creditor
+    from dunning.storage.config import Creditor
 
     email = render_email("herinnering", "nl", context(creditor=Creditor()))
     assert "NL91ABNA0417164300" in email.text

@@ -4,9 +4,9 @@ from datetime import time
 
 import pytest
 
-from dunning.errors import UserError
-from dunning.policies import load, policy_for
-from dunning.policy import DEFAULT
+from dunning.casework.policies import load, policy_for
+from dunning.domain.errors import UserError
+from dunning.domain.policy import DEFAULT
 
 
 def write(tmp_path, text: str):

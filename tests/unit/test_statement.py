@@ -3,8 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+from dunning.domain.statement import interest_start, state_claim
 from dunning.law import collection_costs
-from dunning.statement import interest_start, state_claim
 
 
 def consumer_claim(today, payments=(), term_deadline=date(2026, 3, 24)):

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dunning import cli_law
-from dunning.errors import UserError
+from dunning.cli import law as cli_law
+from dunning.domain.errors import UserError
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -134,7 +134,7 @@ def test_missing_rate_warning_is_a_pure_function_for_the_flow_log():
 
 def test_the_law_commands_import_neither_prefect_nor_sqlalchemy():
     code = (
-        "import sys, dunning.cli_law;"
+        "import sys, dunning.cli.law;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('prefect', 'sqlalchemy')];"
         "assert not bad, bad"
     )

@@ -1,0 +1,263 @@
+"""Calls and approvals that a person must complete. Completing is idempotent: the UI form and the CLI may
+both report the same outcome (the CLI records first, then resumes the run with the same input)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dunning.casework import disputes, dossier, invoices
+from dunning.domain.errors import UserError
+from dunning.domain.ladder import COURTESY_CALL
+from dunning.storage.models import Debtor, HumanTask, Invoice, TaskKind, TaskStatus
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    reached: bool
+    spoke_with: str = ""  # name and role
+    promised_on: date | None = None
+    note: str = ""
+    by: str = ""
+    promised_amount: Decimal | None = None  # None: the whole open amount
+    excuse: str = ""  # from the team's list (dunning.excuses) or the collector's words
+    summarised: bool = False  # the agreement was read back to the debtor before hanging up
+    dispute: str = ""  # what the debtor contests; not empty: a dispute is registered
+    plan_requested: bool = False
+    send_copy: bool = False  # a copy of the invoice goes out
+
+    def summary(self) -> str:
+        if not self.reached:
+            text = "not reached"
+        else:
+            text = f"reached {self.spoke_with}".rstrip()
+            if self.promised_on:
+                amount = f" {self.promised_amount:.2f}" if self.promised_amount is not None else ""
+                text += f"; promised to pay{amount} on {self.promised_on.isoformat()}"
+            if self.excuse:
+                text += f"; excuse: {self.excuse}"
+            if self.dispute:
+                text += f"; disputes the invoice: {self.dispute}"
+            if self.plan_requested:
+                text += "; asks for a payment plan"
+            if self.send_copy:
+                text += "; a copy of the invoice is sent"
+            if self.promised_on and self.summarised:
+                text += "; agreement summarised to the debtor"
+        return f"{text}. {self.note}".strip() if self.note else text
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-safe, as kept on the task and in the dossier."""
+        return {
+            **asdict(self),
+            "promised_on": self.promised_on and self.promised_on.isoformat(),
+            "promised_amount": None if self.promised_amount is None else str(self.promised_amount),
+        }
+
+
+@dataclass(frozen=True)
+class ApprovalAnswer:
+    approved: bool
+    by: str
+    reason: str = ""
+
+
+def open_task(session: Session, invoice: Invoice, kind: TaskKind, step: str, now: datetime) -> HumanTask:
+    task = find(session, invoice, step)
+    if task is None:
+        task = HumanTask(invoice_id=invoice.id, kind=kind, step=step, status=TaskStatus.open, created_at=now)
+        session.add(task)
+        session.flush()
+    return task
+
+
+def open_call(session: Session, invoice: Invoice, step: str, now: datetime) -> HumanTask:
+    """The call task for `step`. One call per debtor: a new call joins another invoice's call of the same
+    debtor that is still to be made, whose outcome then answers both; if that call goes away unanswered (its
+    invoice paid, disputed), this one takes its place."""
+    # One debtor's calls are opened one at a time (two invoices due the same day start together): a row lock
+    # on PostgreSQL, the write lock on SQLite.
+    session.execute(update(Debtor).where(Debtor.id == invoice.debtor_id).values(number=Debtor.number))
+    task = find(session, invoice, step)
+    if task is None:
+        task = open_task(session, invoice, TaskKind.call, step, now)
+        # A courtesy call ("anything unclear?") and a collection call are different conversations.
+        lead = None if step == COURTESY_CALL else _call_to_join(session, invoice)
+        if lead is not None:
+            task.joined_to_id = lead.id
+            dossier.record(
+                session,
+                invoice,
+                key=f"{invoice.number}:{step}:joined",
+                kind="note",
+                at=now,
+                summary=f"{step}: one call with invoice {lead.invoice.number} ({lead.step}) about all open invoices",
+            )
+    elif task.status is TaskStatus.open and task.joined_to_id is not None and lead_of(session, task) is None:
+        task.joined_to_id = None
+    return task
+
+
+def _lock(session: Session, task: HumanTask) -> None:
+    """PostgreSQL: wait for a call that is joining this one right now, so its join is seen (and it sees ours)."""
+    session.execute(select(HumanTask.id).where(HumanTask.id == task.id).with_for_update())
+    session.refresh(task)
+
+
+def lead_of(session: Session, task: HumanTask) -> HumanTask | None:
+    """The still open call whose outcome answers `task`, if it is joined to one."""
+    if task.joined_to_id is None:
+        return None
+    lead = session.get_one(HumanTask, task.joined_to_id)
+    return lead if lead.status is TaskStatus.open else None
+
+
+def joined_to(session: Session, lead: HumanTask) -> list[HumanTask]:
+    query = select(HumanTask).where(HumanTask.joined_to_id == lead.id, HumanTask.status == TaskStatus.open)
+    return list(session.scalars(query.order_by(HumanTask.id)))
+
+
+def _call_to_join(session: Session, invoice: Invoice) -> HumanTask | None:
+    query = (
+        select(HumanTask)
+        .join(Invoice, HumanTask.invoice_id == Invoice.id)
+        .where(
+            Invoice.debtor_id == invoice.debtor_id,
+            Invoice.id != invoice.id,
+            HumanTask.kind == TaskKind.call,
+            HumanTask.status == TaskStatus.open,
+            HumanTask.joined_to_id.is_(None),
+            HumanTask.step != COURTESY_CALL,
+        )
+        .order_by(HumanTask.id)
+        .with_for_update(of=HumanTask)  # PostgreSQL: a call being answered right now is not joined half-way
+    )
+    return session.scalars(query).first()
+
+
+def release_joined(session: Session, lead: HumanTask, now: datetime) -> None:
+    """The call went away unanswered: the calls joined to it wake and stand on their own again."""
+    for task in joined_to(session, lead):
+        task.joined_to_id = None
+        task.invoice.wake_at = now
+
+
+def find(session: Session, invoice: Invoice, step: str) -> HumanTask | None:
+    query = select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.step == step)
+    return session.scalars(query).one_or_none()
+
+
+def open_task_of(session: Session, invoice: Invoice, kind: TaskKind) -> HumanTask:
+    query = select(HumanTask).where(
+        HumanTask.invoice_id == invoice.id, HumanTask.kind == kind, HumanTask.status == TaskStatus.open
+    )
+    task = session.scalars(query.order_by(HumanTask.id.desc())).first()
+    if task is None:
+        raise UserError(f"invoice {invoice.number} has no open {kind.value} task")
+    return lead_of(session, task) or task
+
+
+def complete_call(
+    session: Session, task: HumanTask, outcome: CallOutcome, now: datetime, *, dispute_days: int = 10
+) -> bool:
+    """Records the outcome once; False when the task was already completed or cancelled. A dispute heard on the
+    phone is registered with it (due in `dispute_days`)."""
+    _lock(session, task)
+    if task.status is not TaskStatus.open:
+        return False
+    open_now = invoices.open_amount(session, task.invoice)
+    if outcome.promised_amount is not None and outcome.promised_amount >= open_now:
+        outcome = replace(outcome, promised_amount=None)  # all that is open: the whole amount
+    task.status = TaskStatus.done
+    task.completed_at = now
+    task.completed_by = outcome.by or None
+    task.outcome = {**outcome.as_data(), "open_at_call": str(open_now)}
+    dossier.record(
+        session,
+        task.invoice,
+        key=f"{task.invoice.number}:{task.step}:outcome",
+        kind="call",
+        at=now,
+        channel="phone",
+        by=outcome.by or None,
+        summary=outcome.summary(),
+        data=task.outcome,
+    )
+    if outcome.dispute:
+        _dispute_heard(session, task, outcome, now, dispute_days)
+    # The same call answered the debtor's other invoices joined to it (a dispute or an amount was about this one).
+    for other in joined_to(session, task):
+        shared = replace(outcome, dispute="", promised_amount=None, note=f"{outcome.note} (one call with invoice "
+                         f"{task.invoice.number})".strip())
+        other.joined_to_id = None
+        complete_call(session, other, shared, now, dispute_days=dispute_days)
+        other.invoice.wake_at = now
+    return True
+
+
+def _dispute_heard(session: Session, task: HumanTask, outcome: CallOutcome, now: datetime, days: int) -> None:
+    """Registered as a dispute when it can be; otherwise noted, so the person who reads the dossier acts on it."""
+    try:
+        disputes.raise_dispute(session, task.invoice, outcome.dispute, now, by=outcome.by, days=days)
+    except UserError as why:
+        dossier.record(
+            session,
+            task.invoice,
+            key=f"{task.invoice.number}:{task.step}:dispute-not-registered",
+            kind="note",
+            at=now,
+            by=outcome.by or None,
+            summary=f"dispute heard on the phone not registered ({why}): {outcome.dispute}",
+        )
+
+
+def complete_approval(session: Session, task: HumanTask, answer: ApprovalAnswer, now: datetime) -> bool:
+    if task.status is not TaskStatus.open:
+        return False
+    task.status = TaskStatus.done
+    task.completed_at = now
+    task.completed_by = answer.by
+    task.outcome = asdict(answer)
+    verdict = "approved" if answer.approved else f"rejected: {answer.reason}"
+    dossier.record(
+        session,
+        task.invoice,
+        key=f"{task.invoice.number}:{task.step}:answer",
+        kind="approval",
+        at=now,
+        by=answer.by,
+        summary=f"{task.step.removeprefix('approve-').partition('@')[0]} {verdict}",
+        data=task.outcome,
+    )
+    return True
+
+
+def cancel_open(session: Session, invoice: Invoice, now: datetime, why: str) -> list[HumanTask]:
+    query = select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.status == TaskStatus.open)
+    cancelled = list(session.scalars(query))
+    for task in cancelled:
+        cancel(session, task, now, why)
+    return cancelled
+
+
+def cancel(session: Session, task: HumanTask, now: datetime, why: str) -> None:
+    _lock(session, task)
+    task.status = TaskStatus.cancelled
+    task.completed_at = now
+    task.outcome = {"cancelled": why}
+    release_joined(session, task, now)
+
+
+def all_open(session: Session) -> list[HumanTask]:
+    """What people have to do: a call joined to another invoice's call is part of that one."""
+    query = (
+        select(HumanTask)
+        .where(HumanTask.status == TaskStatus.open, HumanTask.joined_to_id.is_(None))
+        .order_by(HumanTask.created_at, HumanTask.id)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,109 @@
+"""Looking up invoices and what is still open on them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dunning.casework import dossier
+from dunning.domain.errors import UserError
+from dunning.storage.clock import local
+from dunning.storage.models import Debtor, Invoice, Payment, PaymentKind
+
+
+def get(session: Session, number: str) -> Invoice:
+    invoice = session.scalars(select(Invoice).where(Invoice.number == number)).one_or_none()
+    if invoice is None:
+        raise UserError(f"unknown invoice {number!r}")
+    return invoice
+
+
+def paid_amount(session: Session, invoice: Invoice) -> Decimal:
+    total = session.scalar(select(func.sum(Payment.amount)).where(Payment.invoice_id == invoice.id))
+    return Decimal(total or 0)
+
+
+def open_amount(session: Session, invoice: Invoice) -> Decimal:
+    return invoice.amount - paid_amount(session, invoice)
+
+
+def open_of_debtor(session: Session, debtor: Debtor) -> list[Invoice]:
+    """Every invoice of the debtor with something still to pay, oldest due date first."""
+    query = select(Invoice).where(Invoice.debtor_id == debtor.id, Invoice.closed_reason.is_(None))
+    found = session.scalars(query.order_by(Invoice.due_date, Invoice.number))
+    return [i for i in found if open_amount(session, i) > 0]
+
+
+def register_payment(
+    session: Session,
+    invoice: Invoice,
+    amount: Decimal,
+    paid_on: date,
+    now: datetime,
+    reference: str | None = None,
+) -> Payment:
+    if not amount.is_finite() or amount <= 0:
+        raise UserError(f"payment amount must be positive, got {amount}")
+    if amount != amount.quantize(Decimal("0.01")):
+        # The column keeps cents: a rounded amount would differ from the one stated in the dossier.
+        raise UserError(f"payment amount has more than two decimals, got {amount}")
+    payment = Payment(invoice=invoice, amount=amount, paid_on=paid_on, reference=reference, recorded_at=now)
+    session.add(payment)
+    session.flush()
+    remaining = open_amount(session, invoice)
+    dossier.record(
+        session,
+        invoice,
+        key=f"{invoice.number}:payment:{payment.id}",
+        kind="payment",
+        at=now,
+        summary=f"payment of {invoice.currency} {amount:.2f} on {paid_on.isoformat()}; "
+        f"open {invoice.currency} {remaining:.2f}",
+        data={"amount": str(amount), "paid_on": paid_on.isoformat(), "open": str(remaining)},
+    )
+    # A payment is a changed fact: the run should look at it at the next sweep, not at its next wake-up.
+    invoice.wake_at = now
+    return payment
+
+
+def register_credit(
+    session: Session, invoice: Invoice, amount: Decimal, kind: PaymentKind, why: str, now: datetime
+) -> Payment:
+    """A credit note or write-off: lowers what is open like a payment, but is not money received."""
+    credit = Payment(
+        invoice=invoice, amount=amount, paid_on=local(now).date(), reference=why, recorded_at=now, kind=kind
+    )
+    session.add(credit)
+    session.flush()
+    remaining = open_amount(session, invoice)
+    what = "credit note" if kind is PaymentKind.credit_note else "write-off"
+    dossier.record(
+        session,
+        invoice,
+        key=f"{invoice.number}:credit:{credit.id}",
+        kind="credit",
+        at=now,
+        summary=f"{what} of {invoice.currency} {amount:.2f} ({why}); open {invoice.currency} {remaining:.2f}",
+        data={"amount": str(amount), "kind": kind.value, "open": str(remaining)},
+    )
+    invoice.wake_at = now
+    return credit
+
+
+def lateness_history(session: Session, debtor: Debtor, but: Invoice | None = None) -> tuple[int, ...]:
+    """How many days late the debtor paid each of their paid invoices, the latest due first (0: on time).
+    Credited or written-off invoices say nothing about paying habits and are left out."""
+    query = select(Invoice).where(Invoice.debtor_id == debtor.id).order_by(Invoice.due_date.desc(), Invoice.id)
+    history = []
+    for invoice in session.scalars(query):
+        if invoice is but or open_amount(session, invoice) > 0:
+            continue
+        kinds = {p.kind for p in invoice.payments}
+        if kinds != {PaymentKind.payment}:
+            continue
+        paid_on = max(p.paid_on for p in invoice.payments)
+        history.append(max(0, (paid_on - invoice.due_date).days))
+    return tuple(history)

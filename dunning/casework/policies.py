@@ -1,0 +1,101 @@
+"""Named policies from the operator's file, DUNNING_HOME/policies.toml, validated on every load:
+
+    [default]                 # changes the built-in default for everyone
+    grace_days = 5
+
+    [policy.patient]          # a named policy: the default with these changes
+    grace_days = 10
+    call_attempts = 2
+
+    [debtors]                 # debtor number -> policy name
+    "DEB-002" = "patient"
+
+A running invoice picks up a change at its next wake-up: the flow reads its policy afresh every time."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from dunning.domain.errors import UserError
+from dunning.domain.ladder import LADDER
+from dunning.domain.policy import DEFAULT, Policy
+
+FILENAME = "policies.toml"
+_FIELDS = {f.name: f for f in dataclasses.fields(Policy)}
+
+
+def policy_for(home: Path, debtor_number: str) -> Policy:
+    default, named, debtors = load(home)
+    return named[debtors[debtor_number]] if debtor_number in debtors else default
+
+
+def load(home: Path) -> tuple[Policy, dict[str, Policy], dict[str, str]]:
+    path = home / FILENAME
+    if not path.exists():
+        return DEFAULT, {}, {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path}: {e}") from None
+    unknown = set(raw) - {"default", "policy", "debtors"}
+    if unknown:
+        raise UserError(f"{path}: unknown section [{sorted(unknown)[0]}] (default, policy.NAME or debtors)")
+    default = _policy(path, "default", raw.get("default", {}), DEFAULT)
+    named = {name: _policy(path, f"policy.{name}", values, default) for name, values in raw.get("policy", {}).items()}
+    debtors = raw.get("debtors", {})
+    for debtor, name in debtors.items():
+        if name not in named:
+            known = ", ".join(sorted(named)) or "none defined"
+            raise UserError(f"{path}: debtors.{debtor}: unknown policy {name!r} (known: {known})")
+    return default, named, debtors
+
+
+def _policy(path: Path, where: str, values: Any, base: Policy) -> Policy:
+    if not isinstance(values, dict):
+        raise UserError(f"{path}: [{where}] must be a table of settings")
+    changes = {}
+    for key, value in values.items():
+        if key not in _FIELDS:
+            raise UserError(f"{path}: {where}.{key}: unknown setting (known: {', '.join(_FIELDS)})")
+        changes[key] = _value(path, f"{where}.{key}", key, value)
+    return dataclasses.replace(base, **changes)
+
+
+def _value(path: Path, where: str, key: str, value: Any) -> Any:
+    current = getattr(DEFAULT, key)
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise UserError(f"{path}: {where}: must be true or false")
+        return value
+    if isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise UserError(f"{path}: {where}: must be a whole number of 0 or more, not {value!r}")
+        return value
+    if isinstance(current, time):
+        try:
+            return time.fromisoformat(value) if isinstance(value, str) else _fail()
+        except ValueError:
+            raise UserError(f"{path}: {where}: must be a time of day like \"09:00\", not {value!r}") from None
+    if key == "by_post":
+        allowed = (*LADDER, "incasso-aankondiging")
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(allowed)}, not {value!r}")
+        return tuple(dict.fromkeys(value))
+    if key == "approvals":
+        allowed = ("ingebrekestelling", "incasso")
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(allowed)}, not {value!r}")
+        return tuple(dict.fromkeys(value))
+    if key == "hold_after":
+        if value not in (*LADDER, ""):
+            raise UserError(f"{path}: {where}: must be one of {', '.join(LADDER)} or \"\" (never), not {value!r}")
+        return value or None
+    raise UserError(f"{path}: {where}: cannot be set in the file")
+
+
+def _fail() -> Any:
+    raise ValueError

@@ -1,0 +1,127 @@
+"""What every verb of the `dunning` command shares: the installation, parsing what people type, printing
+JSON, reaching the engine and describing what a run did."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+
+from dunning.domain.errors import UserError
+from dunning.storage import config
+from dunning.storage.config import Installation
+
+
+class LazyModule:
+    """Imported on first use: `dunning claim` and `letter-term` must answer well under a second, and
+    SQLAlchemy alone costs a third of that."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+clock: Any = LazyModule("dunning.storage.clock")
+db: Any = LazyModule("dunning.storage.db")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def installation(migrate: bool = True) -> Installation:
+    inst = config.load()
+    if migrate:
+        db.migrate(inst)
+    return inst
+
+
+def prefect_env(inst: Installation) -> None:
+    """Point this process's Prefect client at the installation's server, before prefect is imported."""
+    os.environ["PREFECT_API_URL"] = inst.prefect_api_url
+    os.environ.setdefault("PREFECT_HOME", str(inst.prefect_home))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def parse_date(value: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"malformed {what} {value!r}: use YYYY-MM-DD") from None
+
+
+def parse_moment(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"malformed date and time {value!r}: use YYYY-MM-DDTHH:MM") from None
+    return at if at.tzinfo else at.replace(tzinfo=clock.AMSTERDAM)
+
+
+def parse_amount(value: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise UserError(f"malformed amount {value!r}: use digits with a dot, e.g. 125.50") from None
+    if not amount.is_finite() or amount <= 0 or amount.adjusted() >= 12 or amount != amount.quantize(Decimal("0.01")):
+        raise UserError(f"amount must be positive with at most two decimals, got {value!r}")
+    return amount
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def engine_call(fn: Any, inst: Installation) -> Any:
+    try:
+        return fn()
+    except (OSError, RuntimeError) as e:
+        if "connect" in str(e).lower() or isinstance(e, OSError):
+            raise UserError(f"cannot reach the engine at {inst.prefect_api_url}: is `dunning run` running?") from None
+        raise
+    except Exception as e:  # httpx errors: keep the message, drop the traceback
+        if type(e).__name__ in ("ConnectError", "ConnectTimeout", "ReadTimeout"):
+            raise UserError(f"cannot reach the engine at {inst.prefect_api_url}: is `dunning run` running?") from None
+        raise
+
+
+def dossier_mark(inst: Installation) -> int:
+    from sqlalchemy import func, select
+
+    from dunning.storage.models import DossierEntry
+
+    with db.transaction(inst) as s:
+        return s.scalar(select(func.max(DossierEntry.id))) or 0
+
+
+def describe(inst: Installation, number: str, since_entry: int) -> str:
+    """What happened to an invoice since `since_entry`, and what it waits for now."""
+    from sqlalchemy import select
+
+    from dunning.casework import invoices
+    from dunning.storage.models import DossierEntry, HumanTask, TaskStatus
+
+    with db.transaction(inst) as s:
+        inv = invoices.get(s, number)
+        new = s.scalars(
+            select(DossierEntry)
+            .where(DossierEntry.invoice_id == inv.id, DossierEntry.id > since_entry)
+            .order_by(DossierEntry.id)
+        )
+        parts = [e.summary for e in new]
+        task = s.scalars(
+            select(HumanTask).where(HumanTask.invoice_id == inv.id, HumanTask.status == TaskStatus.open)
+        ).first()
+        if inv.closed_reason:
+            parts.append(f"closed ({inv.closed_reason})")
+        elif task:
+            parts.append(f"waiting for {task.kind.value} task {task.step}")
+        elif inv.wake_at:
+            parts.append(f"waiting until {clock.local(inv.wake_at).strftime('%Y-%m-%d %H:%M')}")
+    return "; ".join(parts) or "no change"

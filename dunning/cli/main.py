@@ -1,0 +1,48 @@
+"""The `dunning` command. Every verb acts on the installation in DUNNING_HOME (default ./var).
+
+The verbs live in modules by subject; this one puts them together. Prefect is imported only by the verbs that
+talk to the engine, so the others answer at once."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dunning.cli import answers, desk, law, letters, records, supervisor, time
+from dunning.domain.errors import UserError
+from dunning.storage import config
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Credit management on the Dutch collection ladder.",
+)
+for subject in (records, answers, time, supervisor):
+    app.registered_commands.extend(subject.verbs.registered_commands)
+    app.registered_groups.extend(subject.verbs.registered_groups)
+# The installation's own law/ folder may add rate rows and Atw days (dunning/law/data/README.md).
+law.register(app, law_dir=lambda: config.home() / "law")
+letters.register(app, home=config.home)
+desk.register(app)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UserError as e:
+        typer.echo(f"dunning: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.TyperException as e:
+        # typer bundles its own click: usage mistakes arrive as TyperException subclasses, not click's.
+        if type(e).__name__ == "NoArgsIsHelpError":
+            typer.echo(e.format_message(), err=True)
+            sys.exit(0)
+        message = " ".join(e.format_message().split())
+        typer.echo(f"dunning: error: {message}", err=True)
+        sys.exit(2 if e.exit_code == 1 else e.exit_code)

@@ -1,0 +1,233 @@
+"""Verbs over the installation's records: import, payments, the dossier, notes, credit holds, open tasks,
+the daily overview and the print queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dunning.cli.common import (
+    JsonOpt,
+    clock,
+    db,
+    installation,
+    parse_amount,
+    parse_date,
+    print_json,
+)
+from dunning.domain.errors import UserError
+
+verbs = typer.Typer()
+import_app = typer.Typer(no_args_is_help=True, help="Import data.")
+verbs.add_typer(import_app, name="import")
+
+
+# --- data -------------------------------------------------------------------------------------------------
+
+
+@import_app.command("invoices")
+def import_invoices(file: Path) -> None:
+    """Import invoices from a CSV file (see README for the columns). All or nothing."""
+    from dunning.casework.importer import import_invoices as run_import
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        r = run_import(s, file)
+    typer.echo(
+        f"{file}: {r.invoices_added} invoices added, {r.invoices_unchanged} unchanged; "
+        f"{r.debtors_added} debtors added, {r.debtors_updated} updated"
+    )
+
+
+@verbs.command()
+def pay(
+    invoice: str,
+    amount: str,
+    on: Annotated[str | None, typer.Option("--date", help="Payment date (default: today).")] = None,
+) -> None:
+    """Register a payment on an invoice."""
+    from dunning.casework import invoices
+
+    inst = installation()
+    value = parse_amount(amount)
+    with db.transaction(inst) as s:
+        inv = invoices.get(s, invoice)
+        now = clock.now(s)
+        paid_on = parse_date(on) if on else clock.local(now).date()
+        invoices.register_payment(s, inv, value, paid_on, now)
+        remaining = invoices.open_amount(s, inv)
+    typer.echo(f"{invoice}: payment of {inv.currency} {value:.2f} registered; open {inv.currency} {remaining:.2f}")
+
+
+@verbs.command()
+def dossier(invoice: str, as_json: JsonOpt = False) -> None:
+    """The evidence on an invoice, in order."""
+    from dunning.casework import dossier as dossier_
+    from dunning.casework import invoices
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        entries = [dossier_.as_json(e) for e in dossier_.entries(s, invoices.get(s, invoice))]
+    if as_json:
+        print_json(entries)
+        return
+    for e in entries:
+        at = clock.local(datetime.fromisoformat(e["at"])).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{at}  {e['kind']:<18} {e['channel'] or '':<6} {e['by'] or '':<12} {e['summary']}")
+
+
+@verbs.command()
+def note(
+    invoice: str,
+    text: Annotated[str, typer.Argument(help="A paragraph in your own words, in the debtor's language.")],
+    by: Annotated[str, typer.Option(help="Your name.")] = "",
+) -> None:
+    """Add a personal paragraph to the next message of an invoice (every channel of that step carries it)."""
+    from dunning.casework import invoices, personal_notes
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        inv = invoices.get(s, invoice)
+        personal_notes.add(s, inv, text, by.strip() or None, clock.now(s))
+    typer.echo(f"{invoice}: note added; it goes with the next message (see it with `dunning preview`)")
+
+
+@verbs.command()
+def hold(
+    debtor: str,
+    reason: Annotated[str, typer.Option(help="Why deliveries stop.")] = "put on hold by hand",
+    off: Annotated[bool, typer.Option("--off", help="Lift the hold.")] = False,
+    by: Annotated[str, typer.Option(help="Your name.")] = "",
+) -> None:
+    """Put a debtor on credit hold (no new deliveries), or lift it with --off."""
+    from dunning.casework import holds
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        d = holds.get_debtor(s, debtor)
+        now = clock.now(s)
+        if off:
+            changed = holds.lift(s, d, now, by.strip() or None)
+            typer.echo(f"{debtor}: credit hold lifted" if changed else f"{debtor}: was not on hold")
+            return
+        changed = holds.put_on_hold(s, d, reason.strip(), now, key=f"{d.number}:hold:{now.isoformat()}")
+        typer.echo(f"{debtor}: on credit hold" if changed else f"{debtor}: already on hold since {d.hold_since}")
+
+
+@verbs.command()
+def holds(as_json: JsonOpt = False) -> None:
+    """Debtors on credit hold."""
+    from dunning.casework import holds as holds_
+
+    with db.transaction(installation()) as s:
+        rows = [
+            {"debtor": d.number, "name": d.name, "since": d.hold_since.isoformat(), "reason": d.hold_reason}
+            for d in holds_.on_hold(s)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No debtors on hold.")
+    for r in rows:
+        since = clock.local(datetime.fromisoformat(r["since"])).strftime("%Y-%m-%d")
+        typer.echo(f"{r['debtor']:<12} since {since}  {r['name']}: {r['reason']}")
+
+
+@verbs.command("tasks")
+def list_tasks(as_json: JsonOpt = False) -> None:
+    """Open calls, approvals and disputes, oldest first (a dispute with who sorts it out and by when)."""
+    from dunning.casework import human_tasks
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        rows = [
+            {
+                "invoice": t.invoice.number,
+                "debtor": t.invoice.debtor.name,
+                "kind": t.kind.value,
+                "step": t.step,
+                "since": t.created_at.isoformat(),
+                "responsible": t.assignee,
+                "due_on": t.due_on.isoformat() if t.due_on else None,
+                "also_for": [j.invoice.number for j in human_tasks.joined_to(s, t)],
+            }
+            for t in human_tasks.all_open(s)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No open tasks.")
+    for r in rows:
+        since = clock.local(datetime.fromisoformat(r["since"])).strftime("%Y-%m-%d %H:%M")
+        due = f"  due {r['due_on']} ({r['responsible'] or 'nobody named'})" if r["due_on"] else ""
+        also = f"  (also for {', '.join(r['also_for'])})" if r["also_for"] else ""
+        typer.echo(f"{r['invoice']:<14} {r['kind']:<9} {r['step']:<26} since {since}  {r['debtor']}{due}{also}")
+
+
+@verbs.command()
+def overview(as_json: JsonOpt = False) -> None:
+    """What needs a person today: open tasks, letters to post, credit holds, warnings."""
+    from dunning.casework import overview as overview_
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        found = overview_.build(s, inst, clock.now(s))
+    if as_json:
+        print_json(found)
+    else:
+        typer.echo(overview_.as_markdown(found), nl=False)
+
+
+letters_app = typer.Typer(help="The print queue: letters waiting to be posted.")
+verbs.add_typer(letters_app, name="letters")
+
+
+@letters_app.callback(invoke_without_command=True)
+def letters(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the letters waiting to be posted, oldest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dunning.messaging import print_queue
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        rows = [
+            {
+                "invoice": print_queue.invoice_number(s, m),
+                "step": m.step,
+                "printed_on": print_queue.printed_on(m).isoformat(),
+                "address": m.recipient,
+                "file": str(print_queue.file_for(inst, m)),
+            }
+            for m in print_queue.waiting(s)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No letters waiting to be posted.")
+    for r in rows:
+        typer.echo(f"{r['printed_on']}  {r['invoice']:<14} {r['step']:<20} {r['file']}")
+
+
+@letters_app.command("posted")
+def letters_posted(
+    on: Annotated[str | None, typer.Option("--date", help="Day the letters were posted (default: today).")] = None,
+) -> None:
+    """Mark the letters printed for that day as posted; their runs continue at the next sweep."""
+    from dunning.messaging import print_queue
+
+    inst = installation()
+    with db.transaction(inst) as s:
+        now = clock.now(s)
+        day = parse_date(on) if on else clock.local(now).date()
+        if day > clock.local(now).date():
+            raise UserError(f"--date {day.isoformat()} is in the future")
+        done = print_queue.mark_posted(s, inst, day, now)
+        lines = print_queue.describe(s, done, day)
+    typer.echo("\n".join(lines) if lines else f"No letters waiting to be posted on {day.isoformat()}.")

@@ -1,0 +1,238 @@
+"""Every message passes through the outbox. Its unique key (invoice + step + channel + attempt) makes sending
+at most once, and the evidence is recorded in the same transaction that marks the message sent.
+
+States: queued -> sending -> sent, or -> refused (a business refusal, never retried). A message found in
+`sending` after a crash may or may not have been accepted by the mail server; it is never sent again (at most
+once) and its evidence is recorded with `confirmed: false` so a person can check."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dunning.casework import dossier
+from dunning.domain.ladder import message_of
+from dunning.storage.models import Channel, Invoice, OutboxMessage, OutboxStatus
+
+
+@dataclass(frozen=True)
+class Composed:
+    recipient: str
+    subject: str
+    content: bytes
+    message_id: str | None  # e-mail only
+    data: dict
+
+
+def key_for(invoice: Invoice, step: str, channel: Channel, attempt: int = 1) -> str:
+    return f"{invoice.number}:{step}:{channel.value}:{attempt}"
+
+
+def exists(session: Session, key: str) -> bool:
+    return session.scalars(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None
+
+
+def prepare(
+    session: Session,
+    invoice: Invoice,
+    step: str,
+    channel: Channel,
+    now: datetime,
+    compose: Callable[[], Composed],
+    attempt: int = 1,
+) -> OutboxMessage:
+    """The outbox row for this message, composed once: a replay finds it and reuses the same bytes."""
+    key = key_for(invoice, step, channel, attempt)
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+    if message is not None:
+        return message
+    composed = compose()
+    message = OutboxMessage(
+        key=key,
+        invoice_id=invoice.id,
+        step=step,
+        channel=channel,
+        attempt=attempt,
+        status=OutboxStatus.queued,
+        recipient=composed.recipient,
+        subject=composed.subject,
+        content=composed.content,
+        message_id=composed.message_id,
+        sha256=hashlib.sha256(composed.content).hexdigest(),
+        data=composed.data,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def add_companions(
+    session: Session, message: OutboxMessage, others: list[tuple[Invoice, str]], data: dict[Invoice, dict]
+) -> None:
+    """The same message, on record for the other invoices it covers (each under its own step): each gets its
+    own row and, once it is sent, its own evidence; only the first invoice's run sends it."""
+    for other, step in others:
+        attempt = next_attempt(session, other, step, message.channel)
+        session.add(
+            OutboxMessage(
+                key=key_for(other, step, message.channel, attempt),
+                invoice_id=other.id,
+                step=step,
+                channel=message.channel,
+                attempt=attempt,
+                status=OutboxStatus.queued,
+                recipient=message.recipient,
+                subject=message.subject,
+                content=message.content,
+                message_id=message.message_id,
+                sha256=message.sha256,
+                data={**data[other], "sent_with": message.key},
+                created_at=message.created_at,
+            )
+        )
+    session.flush()
+
+
+def sent_with(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
+    """The rows of the other invoices this message covers."""
+    if message.message_id is None:
+        return []
+    query = select(OutboxMessage).where(
+        OutboxMessage.message_id == message.message_id, OutboxMessage.id != message.id
+    )
+    return [m for m in session.scalars(query) if (m.data or {}).get("sent_with") == message.key]
+
+
+def lead_of(session: Session, message: OutboxMessage) -> OutboxMessage | None:
+    """For a row that another invoice's message covers: that message's own row."""
+    key = (message.data or {}).get("sent_with")
+    if not key:
+        return None
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+
+
+def next_attempt(session: Session, invoice: Invoice, step: str, channel: Channel) -> int:
+    """The attempt to use now: the latest one, or a new one when the latest was voided."""
+    latest = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.invoice_id == invoice.id, OutboxMessage.step == step, OutboxMessage.channel == channel)
+        .order_by(OutboxMessage.attempt.desc())
+    ).first()
+    if latest is None:
+        return 1
+    return latest.attempt + 1 if latest.status is OutboxStatus.voided else latest.attempt
+
+
+def void_unsent(session: Session, invoice: Invoice, why: str) -> None:
+    """The facts changed (paid, disputed, a plan) before an e-mail waiting for the mail server went out: it is
+    voided, with every other invoice's row of the same combined message, whose content no longer holds. Those
+    invoices compose afresh; a message being handed to the server right now is left alone (in doubt)."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.invoice_id == invoice.id,
+        OutboxMessage.channel == Channel.email,
+        OutboxMessage.status == OutboxStatus.queued,
+    )
+    for message in list(session.scalars(query)):
+        lead = lead_of(session, message) or message
+        for m in [lead, *sent_with(session, lead)]:
+            if m.status is OutboxStatus.queued:
+                m.status = OutboxStatus.voided
+                m.last_error = why
+    session.flush()
+
+
+def refuse(
+    session: Session, invoice: Invoice, step: str, channel: Channel, now: datetime, reason: str
+) -> None:
+    """A message that cannot go out (no usable address): the ladder moves on, the dossier says why."""
+    key = key_for(invoice, step, channel)
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+    if message is None:
+        message = OutboxMessage(
+            key=key,
+            invoice_id=invoice.id,
+            step=step,
+            channel=channel,
+            created_at=now,
+            status=OutboxStatus.queued,
+        )
+        session.add(message)
+        session.flush()
+    refuse_in_place(session, message, invoice, now, reason)
+
+
+def claim(session: Session, group: list[OutboxMessage], now: datetime) -> bool:
+    """queued -> sending for every row of one message, or for none: False when any of them changed meanwhile
+    (voided because an invoice's facts changed, or taken by another run). A conditional update, so two
+    processes cannot both claim it; `sent_at` says since when it is being handed over."""
+    ids = [m.id for m in group]
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.queued)
+        .values(status=OutboxStatus.sending, tries=OutboxMessage.tries + 1, sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for m in group:
+        session.refresh(m)
+    return done.rowcount == len(ids)
+
+
+def begin_sending(message: OutboxMessage) -> None:
+    message.status = OutboxStatus.sending
+    message.tries += 1
+
+
+def back_to_queue(message: OutboxMessage, error: str) -> None:
+    if message.status is OutboxStatus.sending:
+        message.status = OutboxStatus.queued
+        message.last_error = error
+
+
+def refuse_in_place(session: Session, message: OutboxMessage, invoice: Invoice, now: datetime, reason: str) -> None:
+    """This very message cannot go out (no address, or the mail server refused it for good): this row, and no
+    other attempt, is refused, and the dossier says why."""
+    if message.status in (OutboxStatus.sent, OutboxStatus.refused):
+        return
+    message.status = OutboxStatus.refused
+    message.last_error = reason
+    message.sent_at = now
+    dossier.record(
+        session,
+        invoice,
+        key=f"{message.key}:refused",
+        kind="note",
+        at=now,
+        channel=message.channel.value,
+        summary=f"{message.step} not sent by {message.channel.value}: {reason}",
+    )
+
+
+def mark_sent(
+    session: Session, message: OutboxMessage, invoice: Invoice, now: datetime, *, confirmed: bool
+) -> None:
+    message.status = OutboxStatus.sent
+    message.sent_at = now
+    kind = message_of(message.step)
+    summary = f"{kind} sent by {message.channel.value} to {message.recipient}: {message.subject!r}"
+    if (message.data or {}).get("sent_with"):
+        summary += f" (one message with invoice {message.data['sent_with'].rsplit(':', 3)[0]})"
+    if not confirmed:
+        summary += " (delivery unconfirmed: the process stopped while sending; check the mail server's log)"
+    dossier.record(
+        session,
+        invoice,
+        key=message.key,
+        kind=kind,
+        at=now,
+        channel=message.channel.value,
+        summary=summary,
+        message_id=message.message_id,
+        content_hash=message.sha256,
+        data={**(message.data or {}), "confirmed": confirmed, "tries": message.tries},
+    )

@@ -1,0 +1,372 @@
+"""Rendering the debtor's messages from Jinja2 templates in `templates/`, in the debtor's language.
+
+Steps (the names the flow uses): ``herinnering``, ``aanmaning``, ``ingebrekestelling`` (one template per
+language; it branches on ``claim.consumer``: a consumer gets the 14-dagenbrief of BW 6:96 lid 6, a business
+the ingebrekestelling of BW 6:82), ``incasso-aankondiging`` (the debtor is told before the claim goes to a
+collection agency), ``betaalafspraak`` (confirms what was agreed on the phone), ``betalingsregeling``
+(confirms a payment plan and its instalments) and ``betwisting-afgewezen`` (a dispute was looked into and
+rejected: why the invoice stands) and ``factuurkopie`` (a copy of the invoice, promised on the phone).
+
+E-mail templates live in `templates/email/` as three files per step and language, so an operator can edit
+one piece without touching the others::
+
+    herinnering.nl.subject.txt   one line
+    herinnering.nl.txt           plain text part
+    herinnering.nl.html          HTML part (autoescaped)
+
+Letter templates live in `templates/letter/` as one file per step and language (``herinnering.nl.html``),
+extending ``letter/_layout.html``; they render to a small, well-formed XHTML vocabulary that
+`dunning.letters` lays out on A4 (see the comment at the top of ``letter/_layout.html``). Labels of the frame
+(date, reference, page numbers) are in ``letter/_words.{lang}.html``; the font in ``letter/fonts/``.
+
+An installation may put files with the same names in its own folder (`override_dir`, DUNNING_HOME/templates,
+e.g. ``DUNNING_HOME/templates/letter/herinnering.nl.html``); those are found first. All templates render in a
+sandbox (operators edit them) with StrictUndefined: a misspelt variable fails loudly when rendering (so at
+`dunning preview` time), never a blank in a letter.
+
+Context contract (mappings, or objects with these attributes, as `config.Creditor` is):
+
+- ``debtor``: ``name``, ``number``, ``kind`` (``'consumer'`` or ``'business'``); address lines ``street``,
+  ``postcode``, ``city``, ``country`` (ISO 3166 alpha-2; None or ``'NL'`` prints no country line). The
+  address is optional for e-mail and required for a letter.
+- ``invoice``: ``number``, ``issue_date`` (date), ``due_date`` (date), ``amount`` and ``open_amount``
+  (Decimal), ``currency`` (ISO 4217, e.g. ``'EUR'``)
+- ``open_invoices``: list of invoice mappings like ``invoice``: every open invoice of this debtor (this one
+  included); listed when there is more than one. Default: empty.
+- ``creditor``: ``name``, ``email``, ``phone``, ``iban``; optional (default None): ``street``, ``postcode``,
+  ``city``, ``country``, ``kvk`` (Chamber of Commerce number, Handelsregisterwet art. 20), ``vat_number``,
+  ``website``.
+- ``today`` (date): the date of the message
+- ``pay_by`` (date or None): the date asked to pay by; required for the ingebrekestelling (for a letter to a
+  consumer: ``dunning.law.fourteen_day_term(posted).deadline``) and for the incasso-aankondiging (the first
+  day the claim may be handed over is the day after it)
+- ``claim`` (`dunning.statement.Statement` or None): principal, interest, costs as the law module states
+  them; required for the ingebrekestelling, optional for the incasso-aankondiging
+- ``personal_note`` (str or None): the collector's free-text paragraph; line breaks are kept
+- ``agreement`` (betaalafspraak only): ``promised_on`` (date), ``amount`` (Decimal), ``spoke_with`` (str, may
+  be empty), ``note`` (str or None)
+- ``plan`` (betalingsregeling only): list of ``{due: date, amount: Decimal}``, in order
+- ``dispute`` (betwisting-afgewezen only): ``raised_on`` (date), ``answer`` (str: why the invoice stands,
+  written for the debtor; line breaks are kept)
+- ``combined`` (herinnering and aanmaning e-mails): list of invoice mappings like ``invoice``: the debtor's
+  other invoices this one message is also about (messages to one debtor on one day are combined). Default:
+  empty.
+- ``copy_attached`` (bool): the invoice's own PDF goes with the message (DUNNING_HOME/invoices/). Default
+  False.
+- ``agency`` (str or None): the collection agency's name, for the incasso-aankondiging
+- ``reference`` (str): our reference, printed on letters; default the invoice number
+- letters only: ``sent_on`` (date printed on the letter; default ``today``) and ``posted_on`` (date or None)
+- ``amount_lines`` (list of ``(label, Decimal)``): kept for operator templates written against it
+
+Everything except ``debtor``, ``invoice``, ``creditor``, ``today`` and the step's own keys may be left out;
+other keys (e.g. ``by_post``) are passed through for operators' templates.
+``lang`` is added by the renderer. Filters: ``amount|money(currency)``, ``date|longdate`` and
+``code|country``, in the message's language.
+
+Debtor data is checked before anything renders: a line break or control character in a name, number or
+address line raises `FieldError` naming the field (it would split a mail header or an address block).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, get_currency_precision
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, pass_context, select_autoescape
+from jinja2.loaders import split_template_path
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from dunning.domain.errors import UserError
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+LADDER_STEPS = ("herinnering", "aanmaning", "ingebrekestelling")
+STEPS = (
+    *LADDER_STEPS,
+    "incasso-aankondiging",
+    "betaalafspraak",
+    "betalingsregeling",
+    "betwisting-afgewezen",
+    "factuurkopie",
+)
+CHANNELS = ("email", "letter")
+
+DEBTOR_OPTIONAL = {"street": None, "postcode": None, "city": None, "country": None}
+CREDITOR_OPTIONAL = {
+    "street": None,
+    "postcode": None,
+    "city": None,
+    "country": None,
+    "kvk": None,
+    "vat_number": None,
+    "website": None,
+}
+_SINGLE_LINE = {
+    "debtor": ("name", "number", "street", "postcode", "city", "country"),
+    "creditor": ("name", "email", "phone", "iban", *CREDITOR_OPTIONAL),
+    "invoice": ("number", "currency"),
+    "agreement": ("spoke_with",),
+}
+# Any control character or Unicode line break (as dunning.mailer refuses in headers).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text (the personal note) may have line breaks and tabs, nothing else of the kind.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class FieldError(UserError, ValueError):
+    """Data unfit for a message: a line break in a name or address line, a missing address for a letter."""
+
+    def __init__(self, field: str, problem: str, value: object = None):
+        super().__init__(f"{field} {problem}" + ("" if value is None else f": {value!r}"))
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def _locale(lang: str) -> str:
+    try:
+        return LOCALES[lang]
+    except KeyError:
+        raise ValueError(f"unsupported language {lang!r}; expected one of {sorted(LOCALES)}") from None
+
+
+def check_step(step: str) -> str:
+    if step not in STEPS:
+        raise UserError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+    return step
+
+
+def money(amount: Decimal, currency: str, lang: str) -> str:
+    """'EUR 1.234,56' (nl) / 'EUR 1,234.56' (en): the ISO code avoids any doubt about which currency."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money amounts must be Decimal, got {type(amount).__name__} {amount!r}")
+    digits = get_currency_precision(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+        # Rounding is a legal decision (interest, costs): make it where the figure is computed, not here.
+        raise ValueError(f"{amount} has more decimals than {currency} allows; round it before formatting")
+    return format_currency(amount, currency, format="¤¤ #,##0.00;¤¤ -#,##0.00", locale=_locale(lang))
+
+
+def longdate(d: date, lang: str) -> str:
+    """'22 november 2026' (nl) / '22 November 2026' (en)."""
+    if not isinstance(d, date):
+        raise TypeError(f"longdate needs a date, got {type(d).__name__} {d!r}")
+    return format_date(d, format="long", locale=_locale(lang))
+
+
+def country_name(code: str, lang: str) -> str:
+    """'BE' -> 'België' (nl) / 'Belgium' (en); an unknown code is printed as given."""
+    return Locale.parse(_locale(lang)).territories.get(code.upper(), code)
+
+
+def _defined(*values: Any) -> None:
+    # Filters receive an Undefined instead of raising; make it raise the usual "x is undefined" error.
+    for value in values:
+        if isinstance(value, Undefined):
+            value._fail_with_undefined_error()
+
+
+@pass_context
+def _money_filter(ctx: Context, amount: Decimal, currency: str, lang: str | None = None) -> str:
+    _defined(amount, currency)
+    return money(amount, currency, lang or ctx["lang"])
+
+
+@pass_context
+def _longdate_filter(ctx: Context, d: date, lang: str | None = None) -> str:
+    _defined(d)
+    return longdate(d, lang or ctx["lang"])
+
+
+@pass_context
+def _country_filter(ctx: Context, code: str, lang: str | None = None) -> str:
+    _defined(code)
+    return country_name(code, lang or ctx["lang"])
+
+
+class _OverridableLoader(FileSystemLoader):
+    """A FileSystemLoader whose compiled templates also go stale when an operator adds an override for them:
+    a running engine then sends what `dunning preview` shows, without a restart."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        pieces = split_template_path(template)
+
+        def current() -> bool:
+            candidates = (os.path.normpath(posixpath.join(d, *pieces)) for d in self.searchpath)
+            return next((c for c in candidates if os.path.isfile(c)), None) == filename and uptodate()
+
+        return source, filename, current
+
+
+def make_environment(override_dir: Path | None = None) -> SandboxedEnvironment:
+    search = [override_dir, TEMPLATES_DIR] if override_dir else [TEMPLATES_DIR]
+    env = SandboxedEnvironment(
+        loader=_OverridableLoader(search),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,  # what an operator sees in the file is what the debtor gets
+    )
+    env.filters["money"] = _money_filter
+    env.filters["longdate"] = _longdate_filter
+    env.filters["country"] = _country_filter
+    return env
+
+
+@lru_cache(maxsize=16)
+def _environment(override_dir: Path | None) -> SandboxedEnvironment:
+    # One environment per folder keeps compiled templates; the loader still notices edited files (mtime).
+    return make_environment(override_dir)
+
+
+def environment(override_dir: Path | None = None) -> SandboxedEnvironment:
+    return _environment(Path(override_dir).resolve() if override_dir else None)
+
+
+# -- the context -------------------------------------------------------------------------------------------
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return dict(vars(value))
+
+
+def _check_line(field: str, value: Any) -> None:
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise FieldError(field, "contains a line break or control character", value)
+
+
+def check_context(context: Mapping[str, Any]) -> None:
+    """Refuse data that would break out of its line (a mail header, an address block): names the field."""
+    for key, fields in _SINGLE_LINE.items():
+        value = context.get(key)
+        if value is None:
+            continue
+        record = _as_dict(value)
+        for name in fields:
+            _check_line(f"{key}.{name}", record.get(name))
+    _check_line("reference", context.get("reference"))
+    for i, other in enumerate(context.get("open_invoices") or ()):
+        _check_line(f"open_invoices[{i}].number", _as_dict(other).get("number"))
+    free_text = (
+        ("personal_note", context.get("personal_note")),
+        ("agreement.note", _as_dict(context["agreement"]).get("note") if context.get("agreement") else None),
+        ("dispute.answer", _as_dict(context["dispute"]).get("answer") if context.get("dispute") else None),
+    )
+    for field, text in free_text:
+        if text is not None and not isinstance(text, str):
+            raise FieldError(field, f"must be text, not {type(text).__name__}")
+        if text and _CONTROL_IN_TEXT.search(text):
+            raise FieldError(field, "contains a control character", text)
+
+
+def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The values a template sees: checked, with defaults for the optional keys, and ``lang``."""
+    _locale(lang)
+    check_context(context)
+    values: dict[str, Any] = {
+        "pay_by": None,
+        "personal_note": None,
+        "amount_lines": [],
+        "open_invoices": [],
+        "combined": [],
+        "copy_attached": False,
+        "claim": None,
+        "agency": None,
+        "posted_on": None,
+        **context,
+        "lang": lang,
+    }
+    if "debtor" in values:
+        values["debtor"] = {**DEBTOR_OPTIONAL, **_as_dict(values["debtor"])}
+    if "creditor" in values:
+        values["creditor"] = {**CREDITOR_OPTIONAL, **_as_dict(values["creditor"])}
+    if "reference" not in values and "invoice" in values:
+        values["reference"] = _as_dict(values["invoice"]).get("number")
+    if "sent_on" not in values and "today" in values:
+        values["sent_on"] = values["today"]
+    if isinstance(values["personal_note"], str):
+        values["personal_note"] = values["personal_note"].replace("\r\n", "\n").replace("\r", "\n").strip() or None
+    return values
+
+
+# -- rendering ---------------------------------------------------------------------------------------------
+
+
+def render_email(
+    step: str, language: str, context: Mapping[str, Any], override_dir: Path | None = None
+) -> RenderedEmail:
+    values = prepare_context(context, language)
+    env = environment(override_dir)
+
+    def render(suffix: str) -> str:
+        return env.get_template(f"email/{step}.{language}.{suffix}").render(values)
+
+    return RenderedEmail(subject=render("subject.txt").strip(), text=render("txt"), html=render("html"))
+
+
+def render_letter_markup(
+    step: str, language: str, context: Mapping[str, Any], override_dir: Path | None = None
+) -> str:
+    """The letter as the XHTML markup `dunning.letters` lays out (also what the letter benchmark compares)."""
+    values = prepare_context(context, language)
+    return environment(override_dir).get_template(f"letter/{step}.{language}.html").render(values)
+
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def preview(
+    step: str,
+    lang: str,
+    channel: str,
+    context: Mapping[str, Any],
+    override_dir: Path | None,
+    out_dir: Path,
+) -> list[Path]:
+    """Render one message without sending it and write it to `out_dir`: for e-mail the subject, plain text
+    and HTML parts (``{reference}-{step}.{lang}.subject.txt``, ``.txt``, ``.html``), for a letter the PDF
+    (``{reference}-{step}.{lang}.pdf``). Everything renders first, so a broken template writes nothing."""
+    check_step(step)
+    if channel not in CHANNELS:
+        raise UserError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    reference = context.get("reference") or _as_dict(context["invoice"])["number"]
+    stem = f"{_UNSAFE_FILENAME.sub('_', str(reference)).strip('._') or 'message'}-{step}.{lang}"
+    if channel == "email":
+        email = render_email(step, lang, context, override_dir)
+        parts = {f"{stem}.subject.txt": email.subject + "\n", f"{stem}.txt": email.text, f"{stem}.html": email.html}
+        files: dict[str, bytes] = {name: text.encode("utf-8") for name, text in parts.items()}
+    else:
+        from dunning.messaging.letters import render_letter_pdf  # fpdf2 only on the letter path
+
+        files = {f"{stem}.pdf": render_letter_pdf(step, lang, dict(context), override_dir)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in files.items():
+        path = out_dir / name
+        path.write_bytes(content)
+        written.append(path)
+    return written

@@ -1,0 +1,134 @@
+"""Where an installation lives and how it is reached: every CLI verb acts on the one in DUNNING_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dunning.domain.errors import UserError
+
+
+@dataclass(frozen=True)
+class Creditor:
+    """Who is collecting: shown in every message."""
+
+    name: str = "Voorbeeld B.V."
+    email: str = "debiteuren@example.invalid"
+    phone: str = "+31 20 123 4567"
+    iban: str = "NL91ABNA0417164300"
+    # On letters: the return address, the sender block and the footer.
+    street: str | None = "Voorbeeldstraat 1"
+    postcode: str | None = "1011 AB"
+    city: str | None = "Amsterdam"
+    country: str | None = "NL"
+    kvk: str | None = None
+    vat_number: str | None = None
+    website: str | None = None
+    # Besluit BIK art. 2 lid 3: VAT on collection costs only for a creditor who cannot deduct it and says so.
+    vat_on_collection_costs: bool = False
+
+
+@dataclass(frozen=True)
+class Installation:
+    home: Path
+    database_url: str
+    prefect_port: int = 4200
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_security: str = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    sender: str = "Debiteurenbeheer Voorbeeld B.V. <debiteuren@example.invalid>"
+    instance: str = "default"  # names the deployments, so two installations may share one Prefect server
+    creditor: Creditor = field(default_factory=Creditor)
+
+    @property
+    def prefect_api_url(self) -> str:
+        return os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{self.prefect_port}/api"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.home / "mail"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home / "prefect"
+
+    @property
+    def incasso_dir(self) -> Path:
+        return self.home / "incasso"
+
+    @property
+    def law_dir(self) -> Path:
+        """Rate rows and Atw days of this installation, beside the packaged ones (dunning/law/data/README.md)."""
+        return self.home / "law"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.home / "settings.toml"
+
+    @property
+    def runtime_file(self) -> Path:
+        return self.home / "run.json"
+
+
+def home() -> Path:
+    return Path(os.environ.get("DUNNING_HOME", "var")).resolve()
+
+
+def _settings(h: Path) -> dict:
+    settings = h / "settings.toml"
+    if not settings.exists():
+        return {}
+    try:
+        return tomllib.loads(settings.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{settings}: {e}") from None
+
+
+def uses_own_smtp_server(home_dir: Path | None = None) -> bool:
+    """settings.toml names a real SMTP server: `dunning run` then sends there instead of its local mail sink."""
+    return "smtp_host" in _settings((home_dir or home()).resolve())
+
+
+def load(home_dir: Path | None = None) -> Installation:
+    """Settings: built-in defaults < settings.toml < what `dunning run` wrote to run.json < environment."""
+    h = (home_dir or home()).resolve()
+    settings = h / "settings.toml"
+    values = _settings(h)
+    runtime = h / "run.json"
+    if runtime.exists():
+        values.update(json.loads(runtime.read_text(encoding="utf-8")))
+    creditor_values = values.pop("creditor", {})
+    unknown_creditor = set(creditor_values) - set(Creditor.__dataclass_fields__)
+    if unknown_creditor:
+        raise UserError(f"{settings}: unknown setting(s) in [creditor]: {', '.join(sorted(unknown_creditor))}")
+    creditor = Creditor(**creditor_values)
+    env = {
+        "database_url": os.environ.get("DUNNING_DATABASE_URL"),
+        "instance": os.environ.get("DUNNING_INSTANCE"),
+        "smtp_port": os.environ.get("DUNNING_SMTP_PORT"),
+        "prefect_port": os.environ.get("DUNNING_PREFECT_PORT"),
+    }
+    values.update({k: v for k, v in env.items() if v})
+    values.setdefault("database_url", f"sqlite:///{h / 'dunning.sqlite'}")
+    for k in ("smtp_port", "prefect_port"):
+        if k in values:
+            values[k] = int(values[k])
+    known = set(Installation.__dataclass_fields__) - {"home", "creditor"}
+    unknown = set(values) - known
+    if unknown:
+        raise UserError(f"{settings}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return Installation(home=h, creditor=creditor, **values)
+
+
+def write_runtime(inst: Installation, **values: object) -> None:
+    """`dunning run --port/--smtp-port` records where its services listen, for the other verbs."""
+    inst.home.mkdir(parents=True, exist_ok=True)
+    current = json.loads(inst.runtime_file.read_text()) if inst.runtime_file.exists() else {}
+    current.update(values)
+    current = {k: v for k, v in current.items() if v is not None}
+    inst.runtime_file.write_text(json.dumps(current, indent=2))
