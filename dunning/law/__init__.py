@@ -12,7 +12,15 @@ from dunning.law.claim import AppliedPayment, Claim, Payment, compute_claim
 from dunning.law.contact import may_contact, next_contact_moment
 from dunning.law.costs import collection_costs
 from dunning.law.datafiles import DataFileError
-from dunning.law.holidays import atw_holidays, easter_sunday, is_atw_holiday, is_atw_rest_day
+from dunning.law.holidays import (
+    DeclaredDay,
+    atw_holidays,
+    declared_days,
+    easter_sunday,
+    is_atw_holiday,
+    is_atw_rest_day,
+    unverified_declared_days,
+)
 from dunning.law.interest import Period, commercial_interest_start
 from dunning.law.limitation import limitation_date
 from dunning.law.rates import MissingRateError, Rate, load_rates, missing_rate_warning
@@ -22,6 +30,7 @@ __all__ = [
     "AppliedPayment",
     "Claim",
     "DataFileError",
+    "DeclaredDay",
     "MissingRateError",
     "Payment",
     "Period",
@@ -31,6 +40,7 @@ __all__ = [
     "collection_costs",
     "commercial_interest_start",
     "compute_claim",
+    "declared_days",
     "easter_sunday",
     "fourteen_day_term",
     "is_atw_holiday",
@@ -41,4 +51,5 @@ __all__ = [
     "missing_rate_warning",
     "next_contact_moment",
     "term_expired",
+    "unverified_declared_days",
 ]

@@ -1,6 +1,6 @@
 """When a debtor may be called, messaged or visited. Wet kwaliteit incassodienstverlening (Wki, since
 2024-04-01; binding on collection agencies dealing with consumers, good practice for everyone): not between
-20:00 and 07:00, not on Sundays, not on the Atw holidays."""
+20:00 and 07:00, not on Sundays, not on the Atw holidays (Good Friday included, Atw art. 3 lid 2)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ _FILES: dict[str, str] = {
     "non-commercial": "nl_rates_noncommercial.csv",  # BW 6:119
 }
 # The CLI speaks of the debtor ("consumer"); the law of the claim (6:119 covers every non-commercial claim).
-_ALIASES = {"consumer": "non-commercial", "noncommercial": "non-commercial"}
+_ALIASES = {"consumer": "non-commercial", "noncommercial": "non-commercial", "business": "commercial"}
 
 
 class MissingRateError(LookupError):
@@ -33,7 +33,7 @@ class Rate:
 
 
 def rate_kind(kind: str) -> RateKind:
-    """'commercial', 'non-commercial' or its alias 'consumer'; anything else is a ValueError."""
+    """'commercial' (alias 'business'), 'non-commercial' (alias 'consumer'); anything else is a ValueError."""
     k = _ALIASES.get(kind, kind)
     if k not in _FILES:
         raise ValueError(f"unknown kind {kind!r}: use consumer, non-commercial or commercial")

@@ -22,8 +22,9 @@ class Term:
 
 def presumed_delivery(posted: date, *, email: bool = False, directory: Path | str | None = None) -> date:
     """Project rule (legal-nl.md, after HR 25-11-2016, ECLI:NL:HR:2016:2704, and practice guides): a posted
-    letter arrives on the second day after posting, where Sundays, Mondays and Atw holidays never count
-    (no mail delivery). An e-mail arrives the day it is sent, if the consumer agreed to e-mail."""
+    letter arrives on the second day after posting, where Sundays, Mondays and Atw holidays (Good Friday
+    included, Atw art. 3 lid 2) never count (no mail delivery). An e-mail arrives the day it is sent, if the
+    consumer agreed to e-mail."""
     if email:
         return posted
     day, counted = posted, 0
@@ -35,8 +36,8 @@ def presumed_delivery(posted: date, *, email: bool = False, directory: Path | st
 
 
 def next_term_day(day: date, directory: Path | str | None = None) -> date:
-    """Atw art. 1 lid 1: a term ending on a Saturday, Sunday or Atw holiday runs on to the next day that
-    is none of these."""
+    """Atw art. 1 lid 1: a term ending on a Saturday, Sunday or Atw holiday (art. 3: lid 1, Good Friday by
+    lid 2, declared days by lid 3) runs on to the next day that is none of these."""
     while is_atw_rest_day(day, directory):
         day += _DAY
     return day

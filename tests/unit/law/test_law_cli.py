@@ -64,8 +64,9 @@ def test_claim_prints_a_readable_statement_by_default(app):
     assert "outstanding" in out and "interest periods" in out and "payments applied" in out
 
 
-def test_commercial_claim_uses_the_commercial_rate(app):
-    args = ["claim", "--principal", "10000", "--kind", "commercial", "--interest-from", "2024-01-01"]
+@pytest.mark.parametrize("kind", ["business", "commercial"])
+def test_a_business_claim_uses_the_commercial_rate_and_commercial_is_an_alias(app, kind):
+    args = ["claim", "--principal", "10000", "--kind", kind, "--interest-from", "2024-01-01"]
     data = json.loads(run(app, *args, "--as-of", "2024-07-01", "--json").stdout)
     assert data["periods"][0]["rate"] == "12.50" and data["interest"] == "623.29"
 
@@ -87,7 +88,7 @@ def test_letter_term_prints_text_by_default(app):
         (["--principal", "-1500.00"], "negative"),
         (["--principal", "1.500,00"], "not an amount"),
         (["--principal", "15.001"], "not an amount"),
-        (["--kind", "business"], "consumer or commercial"),
+        (["--kind", "businesses"], "consumer or business"),
         (["--interest-from", "01-01-2024"], "not a date"),
         (["--as-of", "2023-12-31"], "before"),
         (["--payment", "2024-02-01"], "DATE=AMOUNT"),

@@ -36,7 +36,8 @@ def test_saturday_2130_waits_until_monday_0700():
         (ams(2026, 4, 27, 10, 0), False),  # King's Day
         (ams(2026, 5, 5, 10, 0), False),  # 5 May
         (ams(2026, 12, 25, 10, 0), False),  # Christmas
-        (ams(2026, 4, 3, 10, 0), True),  # Good Friday: not an Atw holiday under the project rule
+        (ams(2026, 4, 3, 10, 0), False),  # Good Friday (Atw art. 3 lid 2)
+        (ams(2026, 4, 4, 10, 0), True),  # Holy Saturday: a Saturday, not a holiday
     ],
 )
 def test_may_contact_inside_the_window_only(at, allowed):
@@ -50,6 +51,11 @@ def test_an_allowed_moment_is_its_own_next_contact_moment():
 
 def test_early_morning_waits_until_0700_the_same_day():
     assert next_contact_moment(ams(2026, 11, 20, 5, 0)) == ams(2026, 11, 20, 7, 0)
+
+
+def test_the_evening_before_good_friday_waits_until_saturday_morning():
+    # Thursday 2 April 2026 21:00; Friday 3 April is Good Friday; Saturday 4 April is allowed.
+    assert next_contact_moment(ams(2026, 4, 2, 21, 0)) == ams(2026, 4, 4, 7, 0)
 
 
 def test_the_night_before_easter_waits_until_tuesday():

@@ -1,6 +1,6 @@
 """Algemene termijnenwet art. 3: its own holiday list, not a general calendar."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from hypothesis import given
@@ -42,6 +42,7 @@ def test_easter_is_a_sunday_between_22_march_and_25_april(year):
 def test_the_statutory_holidays_of_2026():
     statutory = {
         date(2026, 1, 1),  # Nieuwjaarsdag
+        date(2026, 4, 3),  # Goede Vrijdag (Atw art. 3 lid 2): Easter is Sunday 5 April
         date(2026, 4, 6),  # Tweede Paasdag
         date(2026, 4, 27),  # Koningsdag
         date(2026, 5, 5),  # 5 mei, also outside lustrum years
@@ -59,10 +60,28 @@ def test_5_may_counts_every_year_not_only_in_lustrum_years(year):
     assert is_atw_holiday(date(year, 5, 5))
 
 
-def test_good_friday_is_not_an_atw_holiday_under_the_project_rule():
-    # legal-nl.md and issue 3: Good Friday is not on the list (see data/README.md for the other reading).
-    assert not is_atw_holiday(date(2026, 4, 3))
-    assert not is_atw_holiday(easter_sunday(2030) - timedelta(days=2))
+@pytest.mark.parametrize(
+    "good_friday",
+    [
+        # Two days before the published Easter Sundays above, counted back on a calendar.
+        date(2024, 3, 29),  # Easter 31 March
+        date(2025, 4, 18),  # Easter 20 April
+        date(2026, 4, 3),  # Easter 5 April
+        date(2027, 3, 26),  # Easter 28 March
+        date(2030, 4, 19),  # Easter 21 April
+        date(2038, 4, 23),  # Easter 25 April, the latest possible
+        date(2285, 3, 20),  # Easter 22 March, the earliest possible
+    ],
+)
+def test_good_friday_is_an_atw_holiday_every_year_per_atw_art_3_lid_2(good_friday):
+    assert good_friday.weekday() == 4
+    assert is_atw_holiday(good_friday)
+    assert atw_holidays(good_friday.year)[good_friday] == "Goede Vrijdag"
+
+
+def test_the_days_around_good_friday_are_no_holidays():
+    assert not is_atw_holiday(date(2026, 4, 2))  # Maundy Thursday
+    assert not is_atw_holiday(date(2026, 4, 4))  # Holy Saturday: a Saturday, not a holiday
 
 
 def test_kings_day_is_26_april_when_the_27th_is_a_sunday():

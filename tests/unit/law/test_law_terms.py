@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunning.law import Term, fourteen_day_term, is_atw_holiday, is_atw_rest_day, term_expired
+from dunning.law.datafiles import DATA_DIR
+from dunning.law.terms import next_term_day
 
 
 def test_a_letter_posted_on_monday_arrives_on_wednesday_and_the_term_ends_14_days_later():
@@ -34,9 +36,29 @@ def test_a_letter_posted_on_good_friday_arrives_after_easter_monday():
     assert fourteen_day_term(date(2026, 4, 3)).presumed_delivery == date(2026, 4, 7)
 
 
-def test_a_deadline_on_good_friday_stays_under_the_project_rule():
-    t = fourteen_day_term(date(2026, 3, 18))  # arrives Friday 20 March
-    assert t.presumed_delivery == date(2026, 3, 20) and t.deadline == date(2026, 4, 3)
+def test_a_term_ending_on_good_friday_moves_to_the_tuesday_after_easter():
+    # Atw art. 3 lid 2. Posted Wednesday 18 March 2026: Thursday 19 is day 1, Friday 20 is day 2 (delivery);
+    # 20 March + 14 = Friday 3 April, Good Friday; Saturday 4 and Sunday 5 are weekend, Monday 6 is Easter
+    # Monday, so the term runs on to Tuesday 7 April.
+    t = fourteen_day_term(date(2026, 3, 18))
+    assert t == Term(date(2026, 3, 18), date(2026, 3, 20), date(2026, 4, 7))
+    assert fourteen_day_term(date(2026, 3, 20), email=True).deadline == date(2026, 4, 7)
+
+
+def test_a_term_ending_on_good_friday_2030_moves_to_tuesday_23_april():
+    # Easter 2030 is Sunday 21 April: Good Friday 19 April, weekend 20-21, Easter Monday 22.
+    assert next_term_day(date(2030, 4, 19)) == date(2030, 4, 23)
+    # E-mailed Friday 5 April 2030: 5 April + 14 = 19 April.
+    assert fourteen_day_term(date(2030, 4, 5), email=True).deadline == date(2030, 4, 23)
+
+
+def test_presumed_delivery_skips_good_friday():
+    # Posted Wednesday 1 April 2026: Thursday 2 is day 1, Good Friday 3 does not count, Saturday 4 is day 2.
+    # Deadline: 4 April + 14 = Saturday 18 April, Sunday 19, so Monday 20 April.
+    assert fourteen_day_term(date(2026, 4, 1)) == Term(date(2026, 4, 1), date(2026, 4, 4), date(2026, 4, 20))
+    # Posted Thursday 2 April: Good Friday does not count, Saturday 4 is day 1, Sunday 5 and Easter Monday 6
+    # do not count, Tuesday 7 is day 2; 7 April + 14 = Tuesday 21 April.
+    assert fourteen_day_term(date(2026, 4, 2)) == Term(date(2026, 4, 2), date(2026, 4, 7), date(2026, 4, 21))
 
 
 def test_kings_day_on_saturday_26_april_does_not_count_as_a_delivery_day():
@@ -66,10 +88,20 @@ def test_a_deadline_on_ascension_day_moves_past_the_declared_friday():
 
 
 def test_a_deadline_on_ascension_day_without_a_declared_friday_moves_to_friday():
-    t = fourteen_day_term(date(2030, 5, 14))  # Ascension 2030: Thursday 30 May
+    # Posted Tuesday 14 May 2030: Wednesday 15 is day 1, Thursday 16 is day 2 (delivery). 16 May + 14 =
+    # Thursday 30 May, Ascension 2030 (Easter 21 April + 39 days). No Besluit for 2030 is in the data yet, so
+    # Friday 31 May is a working day. When a Besluit declares it, add the row and expect Monday 3 June here.
+    assert "2030-05-31" not in (DATA_DIR / "nl_atw_extra_days.csv").read_text(encoding="utf-8")
+    t = fourteen_day_term(date(2030, 5, 14))
     assert t.presumed_delivery == date(2030, 5, 16)
-    # Friday 31 May unless the data declares it equal (no Besluit for 2030 yet when this was written).
-    assert t.deadline == (date(2030, 6, 3) if is_atw_holiday(date(2030, 5, 31)) else date(2030, 5, 31))
+    assert t.deadline == date(2030, 5, 31)
+
+
+def test_a_declared_friday_after_ascension_moves_the_deadline_to_monday(tmp_path):
+    # The same letter as above with Friday 31 May 2030 declared in the override: Saturday 1 and Sunday 2
+    # June follow, so Monday 3 June.
+    (tmp_path / "nl_atw_extra_days.csv").write_text("date,name,verified,source\n2030-05-31,,no,test\n")
+    assert fourteen_day_term(date(2030, 5, 14), directory=tmp_path).deadline == date(2030, 6, 3)
 
 
 def test_christmas_delays_delivery_and_moves_the_deadline():
