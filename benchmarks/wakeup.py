@@ -28,9 +28,9 @@ sys.path.insert(0, str(REPO))
 
 from dunning.casework import importer  # noqa: E402
 from dunning.cli import engine  # noqa: E402
+from dunning.domain.time import AMSTERDAM  # noqa: E402
 from dunning.messaging.mailsink import MailSink, free_port  # noqa: E402
 from dunning.storage import clock, config, db  # noqa: E402
-from dunning.storage.clock import AMSTERDAM  # noqa: E402
 
 
 def _prepare(home: Path, runs: int) -> config.Installation:

@@ -16,6 +16,7 @@ from prefect.flow_runs import suspend_flow_run
 
 from dunning.domain.ladder import Approve, BreakPlan, Call, Close, HandOff, Park, RefuseIncasso, Send, Wait, decide
 from dunning.domain.policy import Policy
+from dunning.domain.steps import Step
 from dunning.messaging.mailer import TransientMailError
 from flows.forms import ApprovalForm, CallForm, DisputeForm
 from tasks.casework import (
@@ -96,11 +97,11 @@ async def sort_out_dispute(invoice_number: str, reason: str) -> None:
         key=f"dispute-{human.task_id}-{human.attempt}",  # a refused answer is asked again under a new key
         timeout=PAUSE_TIMEOUT,
     )
-    record_resolution(human.task_id, form.resolution())
+    record_resolution(human.task_id, form.resolution(), DisputeForm.labels())
 
 
 async def call_debtor(
-    invoice_number: str, step: str, reason: str, broken_promise: date | None, now: datetime
+    invoice_number: str, step: Step, reason: str, broken_promise: date | None, now: datetime
 ) -> None:
     human = open_call(invoice_number, step, reason, broken_promise)
     if not human.is_open:
@@ -123,7 +124,7 @@ async def call_debtor(
         await wake_runs(joined)
 
 
-async def ask_approval(invoice_number: str, step: str, question: str) -> None:
+async def ask_approval(invoice_number: str, step: Step, question: str) -> None:
     human = open_approval(invoice_number, step, question)
     if not human.is_open:
         return
@@ -135,8 +136,8 @@ async def ask_approval(invoice_number: str, step: str, question: str) -> None:
     record_approval(human.task_id, form.answer())
 
 
-async def send_message(invoice_number: str, step: str, now: datetime, policy: Policy) -> None:
-    if step == policy.hold_after:
+async def send_message(invoice_number: str, step: Step, now: datetime, policy: Policy) -> None:
+    if step.sends == policy.hold_after:
         hold_debtor(invoice_number, f"{step} of invoice {invoice_number}")
     for channel in plan_route(invoice_number, step):
         if channel == "letter":

@@ -255,6 +255,12 @@ class DisputeForm(RunInput):
             raise ValueError("a rejection is explained to the debtor: give the reason / geef de reden")
         return self
 
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """How this form names each value the domain may refuse: the field's title, as the person sees it."""
+        fields = {"credit": "credit", "reason": "reason", "by": "resolved_by", "write_off": "write_off"}
+        return {value: f"'{cls.model_fields[name].title}'" for value, name in fields.items()}
+
     def resolution(self) -> Resolution:
         upheld, amount = self.verdict is Verdict.upheld, self.credit.strip()
         return Resolution(

@@ -9,14 +9,17 @@ from datetime import date, datetime, timedelta
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from dunning.casework import disputes, dossier, excuses, facts, holds, human_tasks, invoices, plans, policies, sheets
+from dunning.casework import answers, disputes, dossier, facts, holds, human_tasks, invoices, plans, policies
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
-from dunning.domain.errors import UserError
-from dunning.domain.ladder import COURTESY_CALL, LADDER, Facts, message_of, working_moment
+from dunning.desk import excuses, sheets
+from dunning.domain.errors import InvalidInput, UserError
+from dunning.domain.kinds import PlanStatus, TaskKind, TaskStatus
+from dunning.domain.ladder import Facts, working_moment
 from dunning.domain.policy import Policy
+from dunning.domain.steps import LADDER, Step, StepKind
 from dunning.messaging import messages, outbox
 from dunning.storage import clock, db
-from dunning.storage.models import PaymentPlan, PlanStatus, TaskKind, TaskStatus
+from dunning.storage.models import PaymentPlan
 from tasks.runtime import installation
 
 
@@ -50,7 +53,7 @@ def schedule_wake(invoice_number: str, until: datetime, reason: str) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def open_call(invoice_number: str, step: str, reason: str, broken_promise: date | None = None) -> HumanStep:
+def open_call(invoice_number: str, step: Step, reason: str, broken_promise: date | None = None) -> HumanStep:
     with db.transaction(installation()) as s:
         invoice = invoices.get(s, invoice_number)
         now = clock.now(s)
@@ -61,7 +64,7 @@ def open_call(invoice_number: str, step: str, reason: str, broken_promise: date 
         t = human_tasks.open_call(s, invoice, step, now)
         if (lead := human_tasks.lead_of(s, t)) is not None:
             return HumanStep(t.id, True, "", joined_to=lead.invoice.number)
-        if step == COURTESY_CALL and t.status.value == "open":
+        if step.kind is StepKind.courtesy_call and t.status.value == "open":
             # Should nobody make it before the invoice falls due, the sweep sets it aside then.
             policy = policies.policy_for(installation().home, invoice.debtor.number)
             invoice.wake_at = working_moment(invoice.due_date + timedelta(days=policy.grace_days), policy)
@@ -86,7 +89,7 @@ def record_call(task_id: int, outcome: CallOutcome) -> list[str]:
         t = s.get_one(human_tasks.HumanTask, task_id)
         days = policies.policy_for(inst.home, t.invoice.debtor.number).dispute_days
         joined = [j.invoice.number for j in human_tasks.joined_to(s, t)]
-        human_tasks.complete_call(s, t, outcome, clock.now(s), dispute_days=days)
+        answers.complete_call(s, t, outcome, clock.now(s), dispute_days=days)
         return joined
 
 
@@ -107,15 +110,15 @@ async def wake_runs(invoice_numbers: list[str]) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def open_approval(invoice_number: str, step: str, question: str) -> HumanStep:
+def open_approval(invoice_number: str, step: Step, question: str) -> HumanStep:
     inst = installation()
     with db.transaction(inst) as s:
         invoice = invoices.get(s, invoice_number)
         now = clock.now(s)
         t = human_tasks.open_task(s, invoice, TaskKind.approval, step, now)
-        message = message_of(step.removeprefix("approve-"))
+        message = Step.send(step.gate)
         preview = None
-        if message in LADDER and invoice.debtor.email:
+        if step.gate in LADDER and invoice.debtor.email:
             policy = policies.policy_for(inst.home, invoice.debtor.number)
             preview = messages.preview_email(s, inst, invoice, message, now, policy)
         return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview))
@@ -126,7 +129,7 @@ def open_dispute_step(invoice_number: str) -> HumanStep | None:
     """The dispute this invoice's escalation stands still for, with the sheet its resolver reads."""
     with db.transaction(installation()) as s:
         invoice = invoices.get(s, invoice_number)
-        t = disputes.open_dispute(s, invoice)
+        t = human_tasks.open_dispute(s, invoice)
         if t is None:
             return None
         refused = (t.outcome or {}).get("refused") or []
@@ -135,9 +138,9 @@ def open_dispute_step(invoice_number: str) -> HumanStep | None:
 
 
 @task(cache_policy=NO_CACHE)
-def record_resolution(task_id: int, resolution: disputes.Resolution) -> bool:
+def record_resolution(task_id: int, resolution: disputes.Resolution, labels: dict[str, str]) -> bool:
     """Resolve the dispute as answered in the form; an answer the facts do not allow (a credit above what is
-    open) is kept with the task and shown on the next form, never a failed run."""
+    open) is kept with the task and shown on the next form, in the form's words (`labels`), never a failed run."""
     with db.transaction(installation()) as s:
         t = s.get_one(human_tasks.HumanTask, task_id)
         if t.status is not TaskStatus.open:
@@ -154,7 +157,7 @@ def record_resolution(task_id: int, resolution: disputes.Resolution) -> bool:
                 write_off=resolution.write_off,
             )
         except UserError as e:
-            problem = str(e).replace("--credit", "the credit amount").replace("--", "")
+            problem = e.phrased(labels.get(e.field, e.field)) if isinstance(e, InvalidInput) else str(e)
             get_run_logger().warning("dispute answer not recorded: %s", problem)
             outcome = t.outcome or {}
             t.outcome = {**outcome, "refused": [*(outcome.get("refused") or []), problem]}
@@ -182,7 +185,7 @@ def hold_debtor(invoice_number: str, reason: str) -> bool:
 def record_approval(task_id: int, answer: ApprovalAnswer) -> bool:
     with db.transaction(installation()) as s:
         t = s.get_one(human_tasks.HumanTask, task_id)
-        return human_tasks.complete_approval(s, t, answer, clock.now(s))
+        return answers.complete_approval(s, t, answer, clock.now(s))
 
 
 @task(cache_policy=NO_CACHE)

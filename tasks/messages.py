@@ -10,12 +10,13 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from dunning.casework import dossier, invoices, policies
+from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.domain.policy import Policy
 from dunning.messaging import channels, combining, messages, outbox, print_queue
 from dunning.messaging.mailer import PermanentMailError, TransientMailError, deliver_raw
 from dunning.messaging.templating import FieldError
 from dunning.storage import clock, db
-from dunning.storage.models import Channel, Invoice, OutboxMessage, OutboxStatus, Setting
+from dunning.storage.models import Invoice, OutboxMessage, Setting
 from tasks.runtime import installation
 
 CRASH_AFTER_SEND = "test.crash_after_send"  # fault injection for the crash test: the outbox key to die after

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from dunning.casework import overview
+from dunning.desk import overview
 from dunning.storage import clock, db
 from tasks.runtime import installation
 

@@ -24,11 +24,13 @@ from prefect.states import Scheduled
 from sqlalchemy import select
 
 from dunning.casework import human_tasks, invoices, policies
-from dunning.domain.ladder import COURTESY_CALL, usually_late, working_moment
+from dunning.domain.kinds import TaskKind, TaskStatus
+from dunning.domain.ladder import usually_late, working_moment
+from dunning.domain.steps import StepKind
 from dunning.law import missing_rate_warning
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import HumanTask, Invoice, TaskKind, TaskStatus
+from dunning.storage.models import HumanTask, Invoice
 
 SETTLED = {StateType.PAUSED, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
@@ -134,7 +136,8 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
             task = _task_of_pause(s, pause_key)
             if task is None:
                 return False
-            if task.status is TaskStatus.open and task.step == COURTESY_CALL and invoices.open_amount(s, invoice) > 0:
+            courtesy = task.status is TaskStatus.open and task.step.kind is StepKind.courtesy_call
+            if courtesy and invoices.open_amount(s, invoice) > 0:
                 policy = policies.policy_for(inst.home, invoice.debtor.number)
                 overdue = working_moment(invoice.due_date + timedelta(days=policy.grace_days), policy)
                 if clock.now(s) < overdue:

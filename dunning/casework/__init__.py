@@ -1,6 +1,6 @@
 """Casework: the facts of each case and what people do with them. Invoices and payments, the append-only
-dossier, human tasks (calls, approvals), disputes, payment plans, credit holds, personal notes, the snapshot
-of facts the ladder decides on, sheets for the people in the loop, the daily overview, importing invoices.
+dossier, human tasks (calls, approvals) and their answers, disputes, payment plans, standing still, credit
+holds, personal notes, named policies, importing invoices, and the snapshot of facts the ladder decides on.
 
 Functions take a session from their caller and never commit on their own. May import: `dunning.domain`,
-`dunning.law`, `dunning.storage`. Not messaging, not the CLI, never Prefect."""
+`dunning.law`, `dunning.storage`. Not messaging, not the desk, not the CLI, never Prefect."""

@@ -13,9 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier, invoices
-from dunning.domain.errors import UserError
-from dunning.storage.clock import local
-from dunning.storage.models import HumanTask, Invoice, PaymentKind, TaskKind, TaskStatus
+from dunning.casework.human_tasks import open_dispute
+from dunning.casework.plans import active_plan, end
+from dunning.casework.standstill import stand_still
+from dunning.domain.errors import InvalidInput, UserError, check_name
+from dunning.domain.kinds import PaymentKind, PlanStatus, TaskKind, TaskStatus
+from dunning.domain.steps import Step
+from dunning.domain.time import local
+from dunning.storage.models import HumanTask, Invoice
 
 
 @dataclass(frozen=True)
@@ -27,35 +32,6 @@ class Resolution:
     reason: str = ""  # rejected: what the debtor is told
     credit: Decimal | None = None  # upheld: None credits all that is open
     write_off: bool = False
-
-
-def check_name(option: str, name: str) -> None:
-    if len(name) > 100:
-        raise UserError(f"{option}: at most 100 characters, got {len(name)}")
-
-
-def open_dispute(session: Session, invoice: Invoice) -> HumanTask | None:
-    query = select(HumanTask).where(
-        HumanTask.invoice_id == invoice.id, HumanTask.kind == TaskKind.dispute, HumanTask.status == TaskStatus.open
-    )
-    return session.scalars(query).first()
-
-
-def stand_still(session: Session, invoice: Invoice, now: datetime, why: str) -> None:
-    """Escalation stops at once: a call or approval the run waits on is set aside (asked again when escalation
-    takes up), and the run is woken so it sees the new facts."""
-    waiting = select(HumanTask).where(
-        HumanTask.invoice_id == invoice.id,
-        HumanTask.status == TaskStatus.open,
-        HumanTask.kind.in_((TaskKind.call, TaskKind.approval)),
-    )
-    from dunning.casework.human_tasks import cancel
-    from dunning.messaging.outbox import void_unsent
-
-    for task in list(session.scalars(waiting)):
-        cancel(session, task, now, why)
-    void_unsent(session, invoice, why)
-    invoice.wake_at = now
 
 
 def raise_dispute(
@@ -72,8 +48,8 @@ def raise_dispute(
     reason, by, responsible = reason.strip(), by.strip(), responsible.strip()
     if not reason:
         raise UserError("a dispute needs a reason: what does the debtor contest?")
-    check_name("--by", by)
-    check_name("--responsible", responsible)
+    check_name("by", by)
+    check_name("responsible", responsible)
     _must_be_open(session, invoice)
     if (current := open_dispute(session, invoice)) is not None:
         raise UserError(f"invoice {invoice.number} is already disputed ({current.step}): resolve that one first")
@@ -81,14 +57,14 @@ def raise_dispute(
     today = local(now).date()
     due_on = due_on or today + timedelta(days=days)
     if due_on < today:
-        raise UserError(f"--due {due_on.isoformat()} is in the past")
+        raise InvalidInput("due", f"{{field}} {due_on.isoformat()} is in the past")
     count = session.scalars(
         select(HumanTask.id).where(HumanTask.invoice_id == invoice.id, HumanTask.kind == TaskKind.dispute)
     ).all()
     task = HumanTask(
         invoice_id=invoice.id,
         kind=TaskKind.dispute,
-        step=f"dispute-{len(count) + 1}",
+        step=Step.dispute(len(count) + 1),
         status=TaskStatus.open,
         created_at=now,
         assignee=responsible or None,
@@ -106,7 +82,9 @@ def raise_dispute(
         at=now,
         by=by or None,
         summary=f"disputed: {reason}; escalation stands still ({who} by {due_on.isoformat()})",
-        data={"step": task.step, "reason": reason, "responsible": responsible or None, "due_on": due_on.isoformat()},
+        data={
+            "step": str(task.step), "reason": reason, "responsible": responsible or None, "due_on": due_on.isoformat()
+        },
     )
     stand_still(session, invoice, now, f"{task.step}: escalation stands still")
     return task
@@ -129,22 +107,22 @@ def resolve(
     if task is None:
         raise UserError(f"invoice {invoice.number} has no open dispute")
     reason, by = reason.strip(), by.strip()
-    check_name("--by", by)
+    check_name("by", by)
     if not upheld and not reason:
-        raise UserError("--rejected needs --reason: the debtor is told why the invoice stands")
+        raise InvalidInput("reason", "a rejection needs a {field}: the debtor is told why the invoice stands")
     if not upheld and (credit is not None or write_off):
-        raise UserError("--credit and --write-off go with --upheld")
+        raise InvalidInput("credit", "a {field} or a write-off goes with a dispute upheld")
     open_now = invoices.open_amount(session, invoice)
     amount = Decimal("0.00")
     if upheld and open_now <= 0:
-        raise UserError(f"invoice {invoice.number} has nothing open to credit; resolve it --rejected, or it closes "
+        raise UserError(f"invoice {invoice.number} has nothing open to credit; reject the dispute, or it closes "
                         "as paid at the next sweep")
     if upheld:
         amount = open_now if credit is None else credit
         if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-            raise UserError(f"--credit must be a positive amount in cents, got {credit}")
+            raise InvalidInput("credit", f"{{field}} must be a positive amount in cents, got {credit}")
         if amount > open_now:
-            raise UserError(f"--credit {amount} is more than the open {invoice.currency} {open_now:.2f}")
+            raise InvalidInput("credit", f"{{field}} {amount} is more than the open {invoice.currency} {open_now:.2f}")
     task.status = TaskStatus.done
     task.completed_at = now
     task.completed_by = by or None
@@ -158,7 +136,7 @@ def resolve(
         at=now,
         by=by or None,
         summary=f"dispute {verdict}{f': {reason}' if reason else ''}",
-        data={"step": task.step, "upheld": upheld, "resolution": reason or None},
+        data={"step": str(task.step), "upheld": upheld, "resolution": reason or None},
     )
     if upheld:
         kind = PaymentKind.write_off if write_off else PaymentKind.credit_note
@@ -171,9 +149,6 @@ def resolve(
 
 def _end_plan(session: Session, invoice: Invoice, now: datetime) -> None:
     """A debtor who disputes the invoice is not held to instalments on it meanwhile; a new plan can follow."""
-    from dunning.casework.plans import active_plan, end  # plans refuses a plan on a disputed invoice: imported here
-    from dunning.storage.models import PlanStatus
-
     if (plan := active_plan(session, invoice)) is not None:
         end(session, plan, PlanStatus.ended, "the invoice is disputed", now)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunning.storage.clock import local
+from dunning.domain.time import local
 from dunning.storage.models import DossierEntry, Invoice
 
 

@@ -10,17 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import invoices
-from dunning.domain.ladder import COURTESY_CALL, LADDER, ApprovalFact, CallFact, DisputeFact, Facts, PlanFact
-from dunning.storage.models import (
-    DossierEntry,
-    HumanTask,
-    Invoice,
-    OutboxMessage,
-    OutboxStatus,
-    PaymentPlan,
-    PlanStatus,
-    TaskKind,
-)
+from dunning.domain.kinds import OutboxStatus, PlanStatus, TaskKind
+from dunning.domain.ladder import ApprovalFact, CallFact, DisputeFact, Facts, PlanFact
+from dunning.domain.steps import LADDER, Message, Step, StepKind
+from dunning.storage.models import DossierEntry, HumanTask, Invoice, OutboxMessage, PaymentPlan
 
 
 def load(session: Session, invoice: Invoice) -> Facts:
@@ -42,11 +35,11 @@ def load(session: Session, invoice: Invoice) -> Facts:
         for t in tasks
         if t.kind is TaskKind.call
     )
-    courtesy = next((c for c in calls if c.step == COURTESY_CALL), None)
-    calls = tuple(c for c in calls if c.step != COURTESY_CALL)
-    # An approval asked again after escalation stood still ("approve-aanmaning@2") stands in for the earlier one.
+    courtesy = next((c for c in calls if c.step.kind is StepKind.courtesy_call), None)
+    calls = tuple(c for c in calls if c.step.kind is not StepKind.courtesy_call)
+    # An approval asked again after escalation stood still ("approve-incasso@2") stands in for the earlier one.
     approvals = {
-        t.step.partition("@")[0]: ApprovalFact(
+        t.step.gate: ApprovalFact(
             step=t.step,
             status=t.status,
             approved=(t.outcome or {}).get("approved"),
@@ -68,12 +61,12 @@ def load(session: Session, invoice: Invoice) -> Facts:
     )
     messages = session.scalars(select(OutboxMessage).where(OutboxMessage.invoice_id == invoice.id))
     attempted = _attempted(m for m in messages if m.status is not OutboxStatus.voided)
-    evidence: dict[str, datetime] = {}
+    evidence: dict[Message, datetime] = {}
     term_deadline = presumed_delivery = None
     query = select(DossierEntry).where(DossierEntry.invoice_id == invoice.id, DossierEntry.kind.in_(LADDER))
     for e in session.scalars(query):
-        evidence.setdefault(e.kind, e.at)
-        if e.kind == "ingebrekestelling" and e.data:
+        evidence.setdefault(Message(e.kind), e.at)
+        if e.kind == Message.ingebrekestelling and e.data:
             # Sent by letter and by e-mail: the later term governs, so nobody is cut short.
             term_deadline = _latest(term_deadline, _date(e.data.get("deadline")))
             presumed_delivery = _latest(presumed_delivery, _date(e.data.get("presumed_delivery")))
@@ -114,10 +107,10 @@ def _plan(session: Session, invoice: Invoice, open_amount: Decimal) -> PlanFact 
     )
 
 
-def _attempted(messages: Iterable[OutboxMessage]) -> dict[str, datetime]:
+def _attempted(messages: Iterable[OutboxMessage]) -> dict[Step, datetime]:
     """step -> when it was dealt with on every channel it took (a letter still waiting to be posted is not)."""
-    done: dict[str, datetime] = {}
-    pending: set[str] = set()
+    done: dict[Step, datetime] = {}
+    pending: set[Step] = set()
     for m in messages:
         if m.status in (OutboxStatus.sent, OutboxStatus.refused):
             at = m.sent_at or m.created_at

@@ -3,7 +3,7 @@ both report the same outcome (the CLI records first, then resumes the run with t
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dunning.casework import disputes, dossier, invoices
+from dunning.casework import dossier
 from dunning.domain.errors import UserError
-from dunning.domain.ladder import COURTESY_CALL
-from dunning.storage.models import Debtor, HumanTask, Invoice, TaskKind, TaskStatus
+from dunning.domain.kinds import TaskKind, TaskStatus
+from dunning.domain.steps import Step, StepKind
+from dunning.storage.models import Debtor, HumanTask, Invoice
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def open_task(session: Session, invoice: Invoice, kind: TaskKind, step: str, now
     return task
 
 
-def open_call(session: Session, invoice: Invoice, step: str, now: datetime) -> HumanTask:
+def open_call(session: Session, invoice: Invoice, step: Step, now: datetime) -> HumanTask:
     """The call task for `step`. One call per debtor: a new call joins another invoice's call of the same
     debtor that is still to be made, whose outcome then answers both; if that call goes away unanswered (its
     invoice paid, disputed), this one takes its place."""
@@ -87,7 +88,7 @@ def open_call(session: Session, invoice: Invoice, step: str, now: datetime) -> H
     if task is None:
         task = open_task(session, invoice, TaskKind.call, step, now)
         # A courtesy call ("anything unclear?") and a collection call are different conversations.
-        lead = None if step == COURTESY_CALL else _call_to_join(session, invoice)
+        lead = None if step.kind is StepKind.courtesy_call else _call_to_join(session, invoice)
         if lead is not None:
             task.joined_to_id = lead.id
             dossier.record(
@@ -103,7 +104,7 @@ def open_call(session: Session, invoice: Invoice, step: str, now: datetime) -> H
     return task
 
 
-def _lock(session: Session, task: HumanTask) -> None:
+def lock(session: Session, task: HumanTask) -> None:
     """PostgreSQL: wait for a call that is joining this one right now, so its join is seen (and it sees ours)."""
     session.execute(select(HumanTask.id).where(HumanTask.id == task.id).with_for_update())
     session.refresh(task)
@@ -132,7 +133,7 @@ def _call_to_join(session: Session, invoice: Invoice) -> HumanTask | None:
             HumanTask.kind == TaskKind.call,
             HumanTask.status == TaskStatus.open,
             HumanTask.joined_to_id.is_(None),
-            HumanTask.step != COURTESY_CALL,
+            HumanTask.step != Step.courtesy_call(),
         )
         .order_by(HumanTask.id)
         .with_for_update(of=HumanTask)  # PostgreSQL: a call being answered right now is not joined half-way
@@ -162,81 +163,6 @@ def open_task_of(session: Session, invoice: Invoice, kind: TaskKind) -> HumanTas
     return lead_of(session, task) or task
 
 
-def complete_call(
-    session: Session, task: HumanTask, outcome: CallOutcome, now: datetime, *, dispute_days: int = 10
-) -> bool:
-    """Records the outcome once; False when the task was already completed or cancelled. A dispute heard on the
-    phone is registered with it (due in `dispute_days`)."""
-    _lock(session, task)
-    if task.status is not TaskStatus.open:
-        return False
-    open_now = invoices.open_amount(session, task.invoice)
-    if outcome.promised_amount is not None and outcome.promised_amount >= open_now:
-        outcome = replace(outcome, promised_amount=None)  # all that is open: the whole amount
-    task.status = TaskStatus.done
-    task.completed_at = now
-    task.completed_by = outcome.by or None
-    task.outcome = {**outcome.as_data(), "open_at_call": str(open_now)}
-    dossier.record(
-        session,
-        task.invoice,
-        key=f"{task.invoice.number}:{task.step}:outcome",
-        kind="call",
-        at=now,
-        channel="phone",
-        by=outcome.by or None,
-        summary=outcome.summary(),
-        data=task.outcome,
-    )
-    if outcome.dispute:
-        _dispute_heard(session, task, outcome, now, dispute_days)
-    # The same call answered the debtor's other invoices joined to it (a dispute or an amount was about this one).
-    for other in joined_to(session, task):
-        shared = replace(outcome, dispute="", promised_amount=None, note=f"{outcome.note} (one call with invoice "
-                         f"{task.invoice.number})".strip())
-        other.joined_to_id = None
-        complete_call(session, other, shared, now, dispute_days=dispute_days)
-        other.invoice.wake_at = now
-    return True
-
-
-def _dispute_heard(session: Session, task: HumanTask, outcome: CallOutcome, now: datetime, days: int) -> None:
-    """Registered as a dispute when it can be; otherwise noted, so the person who reads the dossier acts on it."""
-    try:
-        disputes.raise_dispute(session, task.invoice, outcome.dispute, now, by=outcome.by, days=days)
-    except UserError as why:
-        dossier.record(
-            session,
-            task.invoice,
-            key=f"{task.invoice.number}:{task.step}:dispute-not-registered",
-            kind="note",
-            at=now,
-            by=outcome.by or None,
-            summary=f"dispute heard on the phone not registered ({why}): {outcome.dispute}",
-        )
-
-
-def complete_approval(session: Session, task: HumanTask, answer: ApprovalAnswer, now: datetime) -> bool:
-    if task.status is not TaskStatus.open:
-        return False
-    task.status = TaskStatus.done
-    task.completed_at = now
-    task.completed_by = answer.by
-    task.outcome = asdict(answer)
-    verdict = "approved" if answer.approved else f"rejected: {answer.reason}"
-    dossier.record(
-        session,
-        task.invoice,
-        key=f"{task.invoice.number}:{task.step}:answer",
-        kind="approval",
-        at=now,
-        by=answer.by,
-        summary=f"{task.step.removeprefix('approve-').partition('@')[0]} {verdict}",
-        data=task.outcome,
-    )
-    return True
-
-
 def cancel_open(session: Session, invoice: Invoice, now: datetime, why: str) -> list[HumanTask]:
     query = select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.status == TaskStatus.open)
     cancelled = list(session.scalars(query))
@@ -246,7 +172,7 @@ def cancel_open(session: Session, invoice: Invoice, now: datetime, why: str) -> 
 
 
 def cancel(session: Session, task: HumanTask, now: datetime, why: str) -> None:
-    _lock(session, task)
+    lock(session, task)
     task.status = TaskStatus.cancelled
     task.completed_at = now
     task.outcome = {"cancelled": why}
@@ -261,3 +187,10 @@ def all_open(session: Session) -> list[HumanTask]:
         .order_by(HumanTask.created_at, HumanTask.id)
     )
     return list(session.scalars(query))
+
+
+def open_dispute(session: Session, invoice: Invoice) -> HumanTask | None:
+    query = select(HumanTask).where(
+        HumanTask.invoice_id == invoice.id, HumanTask.kind == TaskKind.dispute, HumanTask.status == TaskStatus.open
+    )
+    return session.scalars(query).first()

@@ -14,8 +14,9 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from dunning.domain.errors import UserError
-from dunning.messaging.mailer import is_valid_email_address
-from dunning.storage.models import Channel, Debtor, DebtorKind, Invoice
+from dunning.domain.fields import is_valid_email_address, line_problem
+from dunning.domain.kinds import KIND_ALIASES, Channel, DebtorKind
+from dunning.storage.models import Debtor, Invoice
 
 COLUMNS = (
     "invoice_number,debtor_number,debtor_name,debtor_kind,email,phone,street,postcode,city,country,language,"
@@ -35,7 +36,6 @@ REQUIRED = {
 }
 
 # Unicode line breaks too: these values end up in mail headers and letters.
-_LINE_BREAKS = "\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 MAX_AMOUNT = Decimal("1e12")  # models.Money is Numeric(14, 2): at most 12 digits before the point
 
 
@@ -92,13 +92,13 @@ def _parse(path: Path, row: Row) -> dict:
     for column in COLUMNS:
         if column in REQUIRED and not v[column]:
             raise _fail(path, row, column, "missing value")
-        if any(c in v[column] for c in _LINE_BREAKS):
-            raise _fail(path, row, column, "line breaks are not allowed")
+        if problem := line_problem(v[column]):
+            raise _fail(path, row, column, problem)
         if column in MAX_LENGTH and len(v[column]) > MAX_LENGTH[column]:
             raise _fail(path, row, column, f"longer than {MAX_LENGTH[column]} characters")
     out: dict = {c: (v[c] or None) for c in COLUMNS}
     try:
-        out["debtor_kind"] = DebtorKind(v["debtor_kind"])
+        out["debtor_kind"] = DebtorKind(KIND_ALIASES.get(v["debtor_kind"], v["debtor_kind"]))
     except ValueError:
         raise _fail(
             path, row, "debtor_kind", f"unknown kind {v['debtor_kind']!r} (consumer or business)"
@@ -142,8 +142,8 @@ def _parse(path: Path, row: Row) -> dict:
             raise _fail(path, row, OPTIONAL_CHANNEL, reason) from None
     if OPTIONAL_CALL_TIMES in v:
         times = v[OPTIONAL_CALL_TIMES]
-        if any(c in _LINE_BREAKS for c in times):
-            raise _fail(path, row, OPTIONAL_CALL_TIMES, "contains a line break")
+        if problem := line_problem(times):
+            raise _fail(path, row, OPTIONAL_CALL_TIMES, problem)
         if len(times) > _length(Debtor, "call_times"):
             raise _fail(path, row, OPTIONAL_CALL_TIMES, f"longer than {_length(Debtor, 'call_times')} characters")
         out[OPTIONAL_CALL_TIMES] = times or None

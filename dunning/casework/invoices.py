@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from dunning.casework import dossier
 from dunning.domain.errors import UserError
-from dunning.storage.clock import local
-from dunning.storage.models import Debtor, Invoice, Payment, PaymentKind
+from dunning.domain.kinds import PaymentKind
+from dunning.domain.time import local
+from dunning.storage.models import Debtor, Invoice, Payment
 
 
 def get(session: Session, number: str) -> Invoice:

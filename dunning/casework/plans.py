@@ -12,11 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier, facts, invoices
-from dunning.casework.disputes import open_dispute, stand_still
-from dunning.domain.errors import UserError
+from dunning.casework.human_tasks import open_dispute
+from dunning.casework.standstill import stand_still
+from dunning.domain.errors import InvalidInput, UserError, check_name
+from dunning.domain.kinds import PlanStatus, TaskKind
 from dunning.domain.ladder import CallFact, unanswered_plan_request
-from dunning.storage.clock import local
-from dunning.storage.models import HumanTask, Instalment, Invoice, PaymentPlan, PlanStatus, TaskKind
+from dunning.domain.steps import Step
+from dunning.domain.time import local
+from dunning.storage.models import HumanTask, Instalment, Invoice, PaymentPlan
 
 CENT = Decimal("0.01")
 
@@ -67,10 +70,9 @@ def agree(
         since = local(current.created_at).date().isoformat()
         raise UserError(f"invoice {invoice.number} already has a payment plan (agreed {since})")
     if not instalments:
-        raise UserError("a payment plan needs at least one --instalment DATE=AMOUNT")
-    if len(by.strip()) > 100:
-        raise UserError(f"--by: at most 100 characters, got {len(by.strip())}")
-    _check_money("--costs", costs, allow_zero=True)
+        raise InvalidInput("instalment", "a payment plan needs at least one {field}")
+    check_name("by", by.strip())
+    _check_money("costs", costs, allow_zero=True)
     today = local(now).date()
     previous: date | None = None
     for n, (due_on, amount) in enumerate(instalments, start=1):
@@ -109,7 +111,7 @@ def agree(
         summary=f"payment plan agreed: {len(instalments)} instalments ({listed}){cost_text}",
         data={"plan": plan.id, "instalments": [[d.isoformat(), str(a)] for d, a in instalments], "costs": str(costs)},
     )
-    stand_still(session, invoice, now, f"plan-{plan.id}: paid by instalments")
+    stand_still(session, invoice, now, f"{Step.plan(plan.id)}: paid by instalments")
     return plan
 
 
@@ -160,9 +162,12 @@ def schedule(plan: PaymentPlan) -> list[dict]:
 
 
 def _check_money(what: str, amount: Decimal, allow_zero: bool = False) -> None:
+    """`what` is a field ("costs") or an instalment by its place ("instalment 2")."""
+    field = what if " " not in what else "instalment"
+    label = "{field}" if field == what else what
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
-        raise UserError(f"{what}: amount must be positive, got {amount}")
+        raise InvalidInput(field, f"{label}: amount must be positive, got {amount}")
     if amount.adjusted() >= 12:
-        raise UserError(f"{what}: amount {amount} is too large")
+        raise InvalidInput(field, f"{label}: amount {amount} is too large")
     if amount != amount.quantize(CENT):
-        raise UserError(f"{what}: amount has more than two decimals, got {amount}")
+        raise InvalidInput(field, f"{label}: amount has more than two decimals, got {amount}")

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from dunning.domain.errors import UserError
-from dunning.domain.ladder import LADDER
 from dunning.domain.policy import DEFAULT, Policy
+from dunning.domain.steps import GATES, LADDER, Message
 
 FILENAME = "policies.toml"
 _FIELDS = {f.name: f for f in dataclasses.fields(Policy)}
@@ -81,12 +81,12 @@ def _value(path: Path, where: str, key: str, value: Any) -> Any:
         except ValueError:
             raise UserError(f"{path}: {where}: must be a time of day like \"09:00\", not {value!r}") from None
     if key == "by_post":
-        allowed = (*LADDER, "incasso-aankondiging")
+        allowed = (*LADDER, Message.incasso_aankondiging)
         if not isinstance(value, list) or any(v not in allowed for v in value):
             raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(allowed)}, not {value!r}")
         return tuple(dict.fromkeys(value))
     if key == "approvals":
-        allowed = ("ingebrekestelling", "incasso")
+        allowed = GATES
         if not isinstance(value, list) or any(v not in allowed for v in value):
             raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(allowed)}, not {value!r}")
         return tuple(dict.fromkeys(value))

@@ -70,8 +70,9 @@ def call(
     by: Annotated[str, typer.Option(help="Your name.")] = "",
 ) -> None:
     """Complete the open call task of an invoice and resume its run, as the UI form does."""
-    from dunning.casework.human_tasks import CallOutcome, complete_call
-    from dunning.storage.models import TaskKind
+    from dunning.casework.answers import complete_call
+    from dunning.casework.human_tasks import CallOutcome
+    from dunning.domain.kinds import TaskKind
 
     if reached is None:
         raise UserError("say --reached or --not-reached")
@@ -124,8 +125,9 @@ def approve(
     reason: Annotated[str, typer.Option(help="Why (required with --reject).")] = "",
 ) -> None:
     """Answer the open approval of an invoice and resume its run."""
-    from dunning.casework.human_tasks import ApprovalAnswer, complete_approval
-    from dunning.storage.models import TaskKind
+    from dunning.casework.answers import complete_approval
+    from dunning.casework.human_tasks import ApprovalAnswer
+    from dunning.domain.kinds import TaskKind
 
     if not by.strip():
         raise UserError("--by needs a name")

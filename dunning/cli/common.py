@@ -105,7 +105,8 @@ def describe(inst: Installation, number: str, since_entry: int) -> str:
     from sqlalchemy import select
 
     from dunning.casework import invoices
-    from dunning.storage.models import DossierEntry, HumanTask, TaskStatus
+    from dunning.domain.kinds import TaskStatus
+    from dunning.storage.models import DossierEntry, HumanTask
 
     with db.transaction(inst) as s:
         inv = invoices.get(s, number)
@@ -125,3 +126,11 @@ def describe(inst: Installation, number: str, since_entry: int) -> str:
         elif inv.wake_at:
             parts.append(f"waiting until {clock.local(inv.wake_at).strftime('%Y-%m-%d %H:%M')}")
     return "; ".join(parts) or "no change"
+
+
+# How the CLI names a value the domain refused: its option ("credit" -> "--credit").
+_OPTIONS = {"instalment": "--instalment DATE=AMOUNT"}
+
+
+def option_for(field: str) -> str:
+    return _OPTIONS.get(field, "--" + field.replace("_", "-"))

@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
                 {
                     "invoice": t.invoice.number,
                     "debtor": t.invoice.debtor.name,
-                    "step": t.step,
+                    "step": str(t.step),
                     "reason": (t.outcome or {}).get("reason"),
                     "responsible": t.assignee,
                     "due_on": t.due_on.isoformat() if t.due_on else None,

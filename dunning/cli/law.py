@@ -18,7 +18,9 @@ from dunning.domain.errors import UserError
 from dunning.law import Claim, DataFileError, MissingRateError, Term, compute_claim, fourteen_day_term
 from dunning.law import missing_rate_warning as _missing_rate_warning
 
-_KINDS = ("consumer", "commercial")
+# One word for the debtor kind everywhere (the CSV, the database): consumer or business. "commercial" (the
+# law's word, BW 6:119a) is accepted as an alias where people type it.
+_KINDS = {"consumer": "consumer", "business": "business", "commercial": "business"}
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 
 
@@ -130,7 +132,8 @@ def run_claim(
     law_dir: Path | None = None,
 ) -> None:
     if kind not in _KINDS:
-        raise UserError(f"--kind must be consumer or commercial, not {kind!r}")
+        raise UserError(f"--kind must be consumer or business, not {kind!r}")
+    kind = _KINDS[kind]
     amount = parse_amount(principal, "--principal")
     start = parse_date(interest_from, "--interest-from")
     end = parse_date(as_of, "--as-of")
@@ -177,7 +180,7 @@ def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None
     @app.command("claim")
     def claim(
         principal: Annotated[str, typer.Option("--principal", help="Principal, e.g. 1500.00")],
-        kind: Annotated[str, typer.Option("--kind", help="consumer (BW 6:119) or commercial (BW 6:119a)")],
+        kind: Annotated[str, typer.Option("--kind", help="consumer (BW 6:119) or business (BW 6:119a; 'commercial' works too)")],
         interest_from: Annotated[str, typer.Option("--interest-from", help="First day of interest (YYYY-MM-DD)")],
         as_of: Annotated[str, typer.Option("--as-of", help="Interest for each day before this date (YYYY-MM-DD)")],
         payment: Annotated[list[str] | None, typer.Option("--payment", help="DATE=AMOUNT, repeatable")] = None,

@@ -63,8 +63,9 @@ def _last_dispute(session: Any, invoice: Any, answer: str | None) -> dict[str, A
     rejected with."""
     from sqlalchemy import select
 
+    from dunning.domain.kinds import TaskKind
     from dunning.storage import clock
-    from dunning.storage.models import HumanTask, TaskKind
+    from dunning.storage.models import HumanTask
 
     query = select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.kind == TaskKind.dispute)
     task = session.scalars(query.order_by(HumanTask.id.desc())).first()
@@ -80,7 +81,8 @@ def _last_promise(session: Any, invoice: Any) -> dict[str, Any] | None:
     """The promise to pay from the invoice's latest call with one, as the betaalafspraak confirms it."""
     from sqlalchemy import select
 
-    from dunning.storage.models import HumanTask, TaskKind, TaskStatus
+    from dunning.domain.kinds import TaskKind, TaskStatus
+    from dunning.storage.models import HumanTask
 
     calls = session.scalars(
         select(HumanTask)
@@ -115,12 +117,12 @@ def run_preview(
     from jinja2 import TemplateError
 
     from dunning.casework import invoices, policies
+    from dunning.domain.kinds import Channel
     from dunning.domain.ladder import LADDER
     from dunning.messaging import messages
     from dunning.messaging.letters import letter_context
     from dunning.messaging.templating import CHANNELS, LOCALES, STEPS, preview
     from dunning.storage import clock, config, db
-    from dunning.storage.models import Channel
 
     if step not in STEPS:
         raise UserError(f"--step: unknown step {step!r}; expected one of {', '.join(STEPS)}")

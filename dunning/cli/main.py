@@ -10,7 +10,8 @@ import sys
 import typer
 
 from dunning.cli import answers, desk, law, letters, records, supervisor, time
-from dunning.domain.errors import UserError
+from dunning.cli.common import option_for
+from dunning.domain.errors import InvalidInput, UserError
 from dunning.storage import config
 
 app = typer.Typer(
@@ -31,6 +32,9 @@ desk.register(app)
 def main() -> None:
     try:
         app(standalone_mode=False)
+    except InvalidInput as e:
+        typer.echo(f"dunning: error: {e.phrased(option_for(e.field))}", err=True)
+        sys.exit(e.exit_code)
     except UserError as e:
         typer.echo(f"dunning: error: {e}", err=True)
         sys.exit(e.exit_code)

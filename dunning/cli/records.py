@@ -149,7 +149,7 @@ def list_tasks(as_json: JsonOpt = False) -> None:
                 "invoice": t.invoice.number,
                 "debtor": t.invoice.debtor.name,
                 "kind": t.kind.value,
-                "step": t.step,
+                "step": str(t.step),
                 "since": t.created_at.isoformat(),
                 "responsible": t.assignee,
                 "due_on": t.due_on.isoformat() if t.due_on else None,
@@ -172,7 +172,7 @@ def list_tasks(as_json: JsonOpt = False) -> None:
 @verbs.command()
 def overview(as_json: JsonOpt = False) -> None:
     """What needs a person today: open tasks, letters to post, credit holds, warnings."""
-    from dunning.casework import overview as overview_
+    from dunning.desk import overview as overview_
 
     inst = installation()
     with db.transaction(inst) as s:
@@ -199,7 +199,7 @@ def letters(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         rows = [
             {
                 "invoice": print_queue.invoice_number(s, m),
-                "step": m.step,
+                "step": str(m.step),
                 "printed_on": print_queue.printed_on(m).isoformat(),
                 "address": m.recipient,
                 "file": str(print_queue.file_for(inst, m)),

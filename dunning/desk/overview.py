@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from dunning.casework import holds, human_tasks, plans, policies
 from dunning.domain.ladder import asked_on, plan_request_ends
+from dunning.domain.time import local
 from dunning.law import missing_rate_warning
 from dunning.messaging import print_queue
-from dunning.storage.clock import local
 from dunning.storage.config import Installation
 
 
@@ -23,7 +23,7 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
             "invoice": t.invoice.number,
             "debtor": t.invoice.debtor.name,
             "kind": t.kind.value,
-            "step": t.step,
+            "step": str(t.step),
             "days_open": (today - local(t.created_at).date()).days,
             "responsible": t.assignee,
             "due_on": t.due_on.isoformat() if t.due_on else None,
@@ -36,7 +36,7 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
     letters = [
         {
             "invoice": print_queue.invoice_number(session, m),
-            "step": m.step,
+            "step": str(m.step),
             "printed_on": print_queue.printed_on(m).isoformat(),
             "days_waiting": (today - print_queue.printed_on(m)).days,
             "file": str(print_queue.file_for(inst, m)),

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier, invoices
-from dunning.casework.excuses import BUILT_IN, Excuse, as_markdown
-from dunning.storage.clock import local
-from dunning.storage.models import Debtor, DossierEntry, HumanTask, Invoice, PaymentPlan, TaskKind, TaskStatus
+from dunning.desk.excuses import BUILT_IN, Excuse, as_markdown
+from dunning.domain.kinds import TaskKind, TaskStatus
+from dunning.domain.time import local
+from dunning.storage.models import Debtor, DossierEntry, HumanTask, Invoice, PaymentPlan
 
 
 def debtor_as_dict(d: Debtor) -> dict[str, str | None]:

@@ -11,33 +11,21 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from dunning.domain.kinds import DebtorKind, TaskStatus
 from dunning.domain.policy import Policy
+from dunning.domain.steps import LADDER, Message, Step
+from dunning.domain.time import AMSTERDAM
 from dunning.law import is_atw_holiday, may_contact, next_contact_moment
-from dunning.storage.clock import AMSTERDAM
-from dunning.storage.models import DebtorKind, TaskStatus
-
-LADDER = ("herinnering", "aanmaning", "ingebrekestelling")
-ANNOUNCEMENT = "incasso-aankondiging"  # told to the debtor before the hand-off
-CONFIRMATION = "betaalafspraak"  # the promise made on the phone, confirmed in writing
-PLAN_CONFIRMATION = "betalingsregeling"  # the payment plan, confirmed in writing
-DISPUTE_REJECTED = "betwisting-afgewezen"  # the debtor is told why the dispute does not stop the claim
-COPY = "factuurkopie"  # a copy of the invoice, promised on the phone
-COURTESY_CALL = "courtesy-call"  # before the due date, to a debtor who paid late before
 
 
-def confirmation_of(call_step: str) -> str:
+def confirmation_of(call: Step) -> Step:
     """One confirmation per promise: the step names the call it confirms ("betaalafspraak@call-2")."""
-    return f"{CONFIRMATION}@{call_step}"
-
-
-def message_of(step: str) -> str:
-    """The message (template, dossier kind) a step sends: "betaalafspraak@call-2" sends a betaalafspraak."""
-    return step.partition("@")[0]
+    return Step.send(Message.betaalafspraak, about=call)
 
 
 @dataclass(frozen=True)
 class CallFact:
-    step: str
+    step: Step
     status: TaskStatus
     reached: bool | None = None
     promised_on: date | None = None
@@ -56,7 +44,7 @@ class CallFact:
 
 @dataclass(frozen=True)
 class ApprovalFact:
-    step: str
+    step: Step
     status: TaskStatus
     approved: bool | None = None
     by: str | None = None
@@ -65,7 +53,7 @@ class ApprovalFact:
 
 @dataclass(frozen=True)
 class DisputeFact:
-    step: str  # "dispute-1"
+    step: Step  # dispute-1
     status: TaskStatus  # open while it is being sorted out
     upheld: bool | None = None
     resolved_at: datetime | None = None
@@ -81,8 +69,8 @@ class PlanFact:
     agreed_at: datetime | None = None
 
     @property
-    def step(self) -> str:
-        return f"plan-{self.plan_id}"
+    def step(self) -> Step:
+        return Step.plan(self.plan_id)
 
 
 @dataclass(frozen=True)
@@ -94,11 +82,12 @@ class Facts:
     open_amount: Decimal
     closed_reason: str | None = None
     calls: tuple[CallFact, ...] = ()
+    # what is approved ("ingebrekestelling", "incasso") -> the latest time it was asked
     approvals: dict[str, ApprovalFact] = field(default_factory=dict)
-    # step -> when its message was dealt with: sent, or refused (no address); the ladder moves on either way
-    attempted: dict[str, datetime] = field(default_factory=dict)
-    # dossier kind -> when its evidence was recorded (only messages that went out count)
-    evidence: dict[str, datetime] = field(default_factory=dict)
+    # message step -> when it was dealt with: sent, or refused (no address); the ladder moves on either way
+    attempted: dict[Step, datetime] = field(default_factory=dict)
+    # message -> when its evidence was recorded (only messages that went out count)
+    evidence: dict[Message, datetime] = field(default_factory=dict)
     # the deadline the ingebrekestelling gave (the law module computes it when the letter goes out)
     term_deadline: date | None = None
     # when the consumer's 14-dagenbrief is presumed delivered (BW 6:96 lid 6: the 14 days start the day after)
@@ -147,20 +136,20 @@ class BreakPlan:
 
 @dataclass(frozen=True)
 class Call:
-    step: str
+    step: Step
     reason: str
     broken_promise: date | None = None  # the promised day that passed unpaid, noted in the dossier
 
 
 @dataclass(frozen=True)
 class Approve:
-    step: str
+    step: Step
     question: str
 
 
 @dataclass(frozen=True)
 class Send:
-    step: str
+    step: Step
 
 
 @dataclass(frozen=True)
@@ -204,8 +193,9 @@ def _next_step(facts: Facts, policy: Policy, now: datetime, law_dir: Path | None
         return Close("paid")  # paid while disputed, too: nothing left to sort out
     # A copy of the invoice escalates nothing: it goes even while a dispute is sorted out (it may settle it).
     for call in (*([facts.courtesy_call] if facts.courtesy_call else []), *facts.calls):
-        if call.send_copy and f"{COPY}@{call.step}" not in facts.attempted:
-            return Send(f"{COPY}@{call.step}")
+        copy = Step.send(Message.factuurkopie, about=call.step)
+        if call.send_copy and copy not in facts.attempted:
+            return Send(copy)
     open_dispute = next((d for d in facts.disputes if d.status is TaskStatus.open), None)
     if open_dispute is not None:
         return Park(f"{open_dispute.step} is being sorted out: escalation stands still")
@@ -224,27 +214,28 @@ def _next_step(facts: Facts, policy: Policy, now: datetime, law_dir: Path | None
     if now < start:
         return Wait(start, f"due date {facts.due_date.isoformat()} plus {policy.grace_days} days grace")
 
-    if "herinnering" not in facts.attempted:
+    herinnering, aanmaning, ingebrekestelling = (Step.send(m) for m in LADDER)
+    if herinnering not in facts.attempted:
         call_phase = _call_phase(facts, policy, now, law_dir)
         if call_phase is not None:
             return call_phase
-        return Send("herinnering")
+        return Send(herinnering)
 
-    if "aanmaning" not in facts.attempted:
-        at = working_moment(_since(facts, "herinnering") + timedelta(days=policy.aanmaning_after_days), policy)
-        return Wait(at, "aanmaning is due") if now < at else Send("aanmaning")
+    if aanmaning not in facts.attempted:
+        at = working_moment(_since(facts, herinnering) + timedelta(days=policy.aanmaning_after_days), policy)
+        return Wait(at, "aanmaning is due") if now < at else Send(aanmaning)
 
-    if "ingebrekestelling" not in facts.attempted:
-        at = working_moment(_since(facts, "aanmaning") + timedelta(days=policy.aanmaning_term_days + 1), policy)
+    if ingebrekestelling not in facts.attempted:
+        at = working_moment(_since(facts, aanmaning) + timedelta(days=policy.aanmaning_term_days + 1), policy)
         if now < at:
             return Wait(at, "the aanmaning's term runs")
         question = "Send the ingebrekestelling?"
-        if "ingebrekestelling" not in policy.approvals:
-            return Send("ingebrekestelling")
-        return _approved_or("approve-ingebrekestelling", question, facts, Send("ingebrekestelling"))
+        if Message.ingebrekestelling not in policy.approvals:
+            return Send(ingebrekestelling)
+        return _approved_or(Message.ingebrekestelling.value, question, facts, Send(ingebrekestelling))
 
     deadline = facts.term_deadline or (
-        facts.attempted["ingebrekestelling"].astimezone(AMSTERDAM).date()
+        facts.attempted[ingebrekestelling].astimezone(AMSTERDAM).date()
         + timedelta(days=policy.business_term_days)
     )
     at = working_moment(deadline + timedelta(days=1), policy)
@@ -256,13 +247,14 @@ def _next_step(facts: Facts, policy: Policy, now: datetime, law_dir: Path | None
     question = "Hand this invoice to the incasso agency? The debtor is told first."
     approved: Action = HandOff()
     if "incasso" in policy.approvals:
-        approved = _approved_or("approve-incasso", question, facts, HandOff())
+        approved = _approved_or("incasso", question, facts, HandOff())
     if not isinstance(approved, HandOff):
         return approved
     # The debtor hears of the hand-off before it happens, with a last chance to pay.
-    if ANNOUNCEMENT not in facts.attempted:
-        return Send(ANNOUNCEMENT)
-    at = working_moment(_since(facts, ANNOUNCEMENT) + timedelta(days=policy.incasso_notice_days + 1), policy)
+    announcement = Step.send(Message.incasso_aankondiging)
+    if announcement not in facts.attempted:
+        return Send(announcement)
+    at = working_moment(_since(facts, announcement) + timedelta(days=policy.incasso_notice_days + 1), policy)
     return Wait(at, "the incasso announcement's term runs") if now < at else HandOff()
 
 
@@ -284,7 +276,7 @@ def _courtesy_call(facts: Facts, policy: Policy, now: datetime, start: datetime)
         return None
     if facts.courtesy_call is not None:
         if facts.courtesy_call.status is TaskStatus.open:
-            return Call(COURTESY_CALL, "courtesy call before the due date: waiting for its outcome")
+            return Call(Step.courtesy_call(), "courtesy call before the due date: waiting for its outcome")
         return None
     at = courtesy_call_moment(facts.due_date, policy)
     if now >= start or facts.calls:
@@ -292,11 +284,11 @@ def _courtesy_call(facts: Facts, policy: Policy, now: datetime, start: datetime)
     if now < at:
         return Wait(at, f"courtesy call {policy.courtesy_call_days} days before the due date")
     days = sum(facts.past_lateness[: policy.late_payer_invoices]) / policy.late_payer_invoices
-    return Call(COURTESY_CALL, f"courtesy call: paid late before ({days:.0f} days on average); invoice received, "
-                               "approved, anything unclear?")
+    why = f"courtesy call: paid late before ({days:.0f} days on average); invoice received, approved, anything unclear?"
+    return Call(Step.courtesy_call(), why)
 
 
-def _since(facts: Facts, step: str) -> date:
+def _since(facts: Facts, step: Step) -> date:
     """The day a step's delay counts from: when it was sent, or when escalation took up again after it."""
     moments = [facts.attempted[step], facts.resumed_at or facts.attempted[step]]
     return max(moments).astimezone(AMSTERDAM).date()
@@ -305,7 +297,7 @@ def _since(facts: Facts, step: str) -> date:
 def _plan_step(plan: PlanFact, facts: Facts, policy: Policy, now: datetime) -> Action:
     """A payment plan: confirm it, then wait instalment by instalment; one missed beyond the grace days breaks
     it (and the ladder takes up again), all paid completes the case."""
-    confirmation = f"{PLAN_CONFIRMATION}@{plan.step}"
+    confirmation = Step.send(Message.betalingsregeling, about=plan.step)
     if confirmation not in facts.attempted:
         return Send(confirmation)
     due = Decimal("0.00")
@@ -321,10 +313,10 @@ def _plan_step(plan: PlanFact, facts: Facts, policy: Policy, now: datetime) -> A
     return Close("paid")
 
 
-def _untold_rejection(facts: Facts) -> str | None:
+def _untold_rejection(facts: Facts) -> Step | None:
     """A rejected dispute is explained to the debtor once, before the ladder goes on."""
     for d in facts.disputes:
-        step = f"{DISPUTE_REJECTED}@{d.step}"
+        step = Step.send(Message.betwisting_afgewezen, about=d.step)
         if d.upheld is False and step not in facts.attempted:
             return step
     return None
@@ -333,19 +325,19 @@ def _untold_rejection(facts: Facts) -> str | None:
 def _call_phase(facts: Facts, policy: Policy, now: datetime, law_dir: Path | None) -> Action | None:
     """Call first, then write. None when calling is over and the herinnering should go out."""
     if not facts.calls:
-        return Call("call-1", "first call after the due date")
+        return Call(Step.call(1), "first call after the due date")
     last = facts.calls[-1]
     if last.status is TaskStatus.open:
         return Call(last.step, "waiting for the call outcome")
     if last.status is TaskStatus.cancelled:
         # Set aside for a dispute or a payment plan that did not end the case: the call is still to be made.
-        return Call(f"call-{len(facts.calls) + 1}", "escalation takes up again: call first")
+        return Call(Step.call(len(facts.calls) + 1), "escalation takes up again: call first")
     tries = _unreached_streak(facts.calls)
     if tries and tries < policy.call_attempts and len(facts.calls) < policy.max_calls and last.at is not None:
         at = next_try(last.at, policy, law_dir)
         if now < at:
             return Wait(at, f"debtor not reached ({tries} of {policy.call_attempts} tries); try again then")
-        return Call(f"call-{len(facts.calls) + 1}", f"not reached at try {tries} of {policy.call_attempts}")
+        return Call(Step.call(len(facts.calls) + 1), f"not reached at try {tries} of {policy.call_attempts}")
     asked = unanswered_plan_request(facts)
     if asked is not None and now < (at := plan_request_ends(asked, policy)):
         day = asked_on(asked).isoformat()
@@ -359,10 +351,10 @@ def _call_phase(facts: Facts, policy: Policy, now: datetime, law_dir: Path | Non
             return Wait(at, f"payment promised on {last.promised_on.isoformat()}")
         if last.promise_kept(facts.open_amount) and len(facts.calls) < policy.max_calls:
             reason = f"promise of {last.promised_on.isoformat()} kept; {facts.open_amount} still open: agree the rest"
-            return Call(f"call-{len(facts.calls) + 1}", reason)
+            return Call(Step.call(len(facts.calls) + 1), reason)
         if len(facts.calls) < policy.max_calls:
             reason = f"promise of {last.promised_on.isoformat()} broken"
-            return Call(f"call-{len(facts.calls) + 1}", reason, broken_promise=last.promised_on)
+            return Call(Step.call(len(facts.calls) + 1), reason, broken_promise=last.promised_on)
     return None
 
 
@@ -417,14 +409,13 @@ def _unreached_streak(calls: tuple[CallFact, ...]) -> int:
     return streak
 
 
-def _approved_or(step: str, question: str, facts: Facts, then: Action) -> Action:
-    approval = facts.approvals.get(step)
+def _approved_or(gate: str, question: str, facts: Facts, then: Action) -> Action:
+    approval = facts.approvals.get(gate)
     if approval is None or approval.status is TaskStatus.open:
-        return Approve(approval.step if approval else step, question)
+        return Approve(approval.step if approval else Step.approval(gate), question)
     if approval.status is TaskStatus.cancelled:
-        # Set aside while escalation stood still: ask again, as a new question ("approve-aanmaning@2").
-        _, _, n = approval.step.partition("@")
-        return Approve(f"{step}@{int(n or 1) + 1}", question)
+        # Set aside while escalation stood still: ask again, as a new question ("approve-incasso@2").
+        return Approve(approval.step.again(), question)
     if not approval.approved:
         return Close("stopped")
     return then
@@ -434,11 +425,11 @@ def incasso_gate(facts: Facts, now: datetime) -> tuple[str, ...]:
     """What is missing before a case may go to incasso: the documented ladder and an expired term."""
     missing = [f"{step} evidence" for step in LADDER if step not in facts.evidence]
     today = now.astimezone(AMSTERDAM).date()
-    if facts.term_deadline is None and "ingebrekestelling" in facts.evidence:
+    if facts.term_deadline is None and Message.ingebrekestelling in facts.evidence:
         missing.append("the ingebrekestelling's deadline")
     elif facts.term_deadline is not None and today <= facts.term_deadline:
         missing.append(f"an expired term (it runs until {facts.term_deadline.isoformat()})")
-    if facts.debtor_kind is DebtorKind.consumer and "ingebrekestelling" in facts.evidence:
+    if facts.debtor_kind is DebtorKind.consumer and Message.ingebrekestelling in facts.evidence:
         # BW 6:96 lid 6: fourteen days, counted from the day after the 14-dagenbrief reached the consumer.
         if facts.presumed_delivery is None:
             missing.append("the 14-dagenbrief's presumed delivery date")

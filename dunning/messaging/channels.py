@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dunning.messaging.mailer import is_valid_email_address
-from dunning.storage.models import Channel, Debtor
+from dunning.domain.fields import is_valid_email_address
+from dunning.domain.kinds import Channel
+from dunning.storage.models import Debtor
 
 # Formal steps go on paper: the letter is the evidence that reached the debtor (BW 3:37 lid 3, 3:317).
 FORMAL_STEPS = frozenset({"ingebrekestelling"})

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import facts, invoices, policies
+from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.domain.ladder import CONFIRMATION, Send, decide, message_of
 from dunning.storage.config import Installation
-from dunning.storage.models import Channel, Invoice, OutboxMessage, OutboxStatus
+from dunning.storage.models import Invoice, OutboxMessage
 
 # Formal steps stand alone: each has its own claim and term.
 COMBINABLE = frozenset({"herinnering", "aanmaning", CONFIRMATION})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -20,6 +20,8 @@ from email.utils import format_datetime
 from typing import Literal, Protocol
 
 import aiosmtplib
+
+from dunning.domain.fields import LINE_BREAKING, email_address_problem
 
 
 @dataclass(frozen=True)
@@ -63,39 +65,7 @@ class InvalidAddressError(MailError):
 
 # -- addresses and headers ---------------------------------------------------------------------------------
 
-# RFC 1035 / RFC 1123 host name label.
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-# Any control character (CR, LF, NUL, ...) or Unicode line break would let data escape its header.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
-
-
-def _address_problem(addr: str) -> str | None:
-    """Why `addr` is not a deliverable plain address (local@domain), or None if it is."""
-    if _CONTROL.search(addr):
-        return "contains a line break or control character"
-    if not addr.isascii():
-        # Internationalised addresses need SMTPUTF8 on every relay on the way; not supported yet.
-        return "contains non-ASCII characters"
-    if any(c.isspace() for c in addr):
-        return "contains a space"
-    if addr.count("@") != 1:
-        return "must contain exactly one @"
-    local, domain = addr.split("@")
-    if not local:
-        return "has nothing before the @"
-    labels = domain.split(".")
-    if len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
-        return f"has an invalid domain {domain!r}"
-    try:
-        Address(addr_spec=addr)  # the stdlib parser has the final word on the local part's syntax
-    except (ValueError, IndexError) as error:
-        return f"is not a valid address ({error})"
-    return None
-
-
-def is_valid_email_address(addr: str) -> bool:
-    """True if `addr` is a plain address we are willing to send to (used by the CSV importer too)."""
-    return _address_problem(addr) is None
+_CONTROL = LINE_BREAKING
 
 
 def _check_header_text(what: str, value: str) -> str:
@@ -106,7 +76,7 @@ def _check_header_text(what: str, value: str) -> str:
 
 def _address(what: str, display_name: str, addr: str) -> Address:
     _check_header_text(f"{what} name", display_name)
-    problem = _address_problem(addr)
+    problem = email_address_problem(addr)
     if problem:
         raise InvalidAddressError(f"{what} address {addr!r} {problem}")
     local, domain = addr.split("@")
@@ -248,16 +218,3 @@ def classify(error: aiosmtplib.SMTPException) -> MailError:
                                   code=error.code)
     code = getattr(error, "code", None)
     return TransientMailError(f"SMTP delivery failed, will retry: {error}", code=code if code != -1 else None)
-
-
-class RecordingMailer:
-    """A fake for unit tests: keeps every delivered message; raises queued `failures` first, in order."""
-
-    def __init__(self, failures: Sequence[MailError] = ()):
-        self.sent: list[EmailMessage] = []
-        self.failures = list(failures)
-
-    async def deliver(self, message: EmailMessage) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append(message)

@@ -10,17 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import human_tasks, invoices, personal_notes, plans
+from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus
 from dunning.domain.ladder import ANNOUNCEMENT, CONFIRMATION, DISPUTE_REJECTED, PLAN_CONFIRMATION, message_of
 from dunning.domain.policy import Policy
 from dunning.domain.statement import Statement, state_claim
+from dunning.domain.time import local
 from dunning.law import fourteen_day_term
 from dunning.messaging.channels import route
 from dunning.messaging.mailer import Attachment, SmtpSettings, compose_email, message_bytes
 from dunning.messaging.outbox import Composed
 from dunning.messaging.templating import FieldError, render_email
-from dunning.storage.clock import local
 from dunning.storage.config import Installation
-from dunning.storage.models import Channel, DebtorKind, Invoice, OutboxMessage, OutboxStatus, PaymentPlan
+from dunning.storage.models import Invoice, OutboxMessage, PaymentPlan
 
 
 def smtp_settings(inst: Installation) -> SmtpSettings:

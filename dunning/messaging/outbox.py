@@ -16,8 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier
+from dunning.casework.unsent import lead_of, sent_with, void_unsent  # noqa: F401  (part of the outbox's API)
+from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.domain.ladder import message_of
-from dunning.storage.models import Channel, Invoice, OutboxMessage, OutboxStatus
+from dunning.storage.models import Invoice, OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -99,24 +101,6 @@ def add_companions(
     session.flush()
 
 
-def sent_with(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
-    """The rows of the other invoices this message covers."""
-    if message.message_id is None:
-        return []
-    query = select(OutboxMessage).where(
-        OutboxMessage.message_id == message.message_id, OutboxMessage.id != message.id
-    )
-    return [m for m in session.scalars(query) if (m.data or {}).get("sent_with") == message.key]
-
-
-def lead_of(session: Session, message: OutboxMessage) -> OutboxMessage | None:
-    """For a row that another invoice's message covers: that message's own row."""
-    key = (message.data or {}).get("sent_with")
-    if not key:
-        return None
-    return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
-
-
 def next_attempt(session: Session, invoice: Invoice, step: str, channel: Channel) -> int:
     """The attempt to use now: the latest one, or a new one when the latest was voided."""
     latest = session.scalars(
@@ -127,24 +111,6 @@ def next_attempt(session: Session, invoice: Invoice, step: str, channel: Channel
     if latest is None:
         return 1
     return latest.attempt + 1 if latest.status is OutboxStatus.voided else latest.attempt
-
-
-def void_unsent(session: Session, invoice: Invoice, why: str) -> None:
-    """The facts changed (paid, disputed, a plan) before an e-mail waiting for the mail server went out: it is
-    voided, with every other invoice's row of the same combined message, whose content no longer holds. Those
-    invoices compose afresh; a message being handed to the server right now is left alone (in doubt)."""
-    query = select(OutboxMessage).where(
-        OutboxMessage.invoice_id == invoice.id,
-        OutboxMessage.channel == Channel.email,
-        OutboxMessage.status == OutboxStatus.queued,
-    )
-    for message in list(session.scalars(query)):
-        lead = lead_of(session, message) or message
-        for m in [lead, *sent_with(session, lead)]:
-            if m.status is OutboxStatus.queued:
-                m.status = OutboxStatus.voided
-                m.last_error = why
-    session.flush()
 
 
 def refuse(

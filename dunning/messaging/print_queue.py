@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier
+from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.messaging import outbox
 from dunning.storage.config import Installation
-from dunning.storage.models import Channel, Invoice, OutboxMessage, OutboxStatus
+from dunning.storage.models import Invoice, OutboxMessage
 
 
 def folder(inst: Installation, printed_on: date) -> Path:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from dunning.domain.time import AMSTERDAM, local  # noqa: F401  (clock.local(...) reads well at call sites)
 from dunning.storage.models import Setting
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _KEY = "clock.simulated"
 _DEMO_KEY = "clock.demo"
 
@@ -82,8 +81,3 @@ def _mark_demo(session: Session, on: bool) -> None:
         session.add(Setting(key=_DEMO_KEY, value="1"))
     elif not on and mark is not None:
         session.delete(mark)
-
-
-def local(at: datetime) -> datetime:
-    """For people: Europe/Amsterdam."""
-    return at.astimezone(AMSTERDAM)

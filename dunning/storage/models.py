@@ -23,6 +23,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from dunning.domain.kinds import (  # noqa: F401  (the models' column types; callers import them from here too)
+    Channel,
+    DebtorKind,
+    OutboxStatus,
+    PaymentKind,
+    PlanStatus,
+    TaskKind,
+    TaskStatus,
+)
+from dunning.domain.steps import Step
+
 Money = Numeric(14, 2)
 
 
@@ -47,52 +58,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class StepText(TypeDecorator[Step]):
+    """A step of the vocabulary, stored as its text ("betaalafspraak@call-2"); read back as a `Step`."""
+
+    impl = String(60)
+    cache_ok = True
+
+    def process_bind_param(self, value: Step | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return str(value if isinstance(value, Step) else Step.parse(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Step | None:
+        return None if value is None else Step.parse(value)
+
+
 class Base(DeclarativeBase):
     pass
-
-
-class DebtorKind(enum.StrEnum):
-    consumer = "consumer"
-    business = "business"
-
-
-class Channel(enum.StrEnum):
-    email = "email"
-    letter = "letter"
-    phone = "phone"
-
-
-class TaskKind(enum.StrEnum):
-    call = "call"
-    approval = "approval"
-    dispute = "dispute"  # internal: the person responsible sorts out what the debtor disputes, by a due date
-
-
-class PlanStatus(enum.StrEnum):
-    active = "active"
-    kept = "kept"
-    broken = "broken"
-    ended = "ended"  # neither kept nor broken: the invoice was disputed or closed otherwise
-
-
-class PaymentKind(enum.StrEnum):
-    payment = "payment"
-    credit_note = "credit_note"  # a dispute upheld: the invoice is (partly) credited
-    write_off = "write_off"
-
-
-class TaskStatus(enum.StrEnum):
-    open = "open"
-    done = "done"
-    cancelled = "cancelled"
-
-
-class OutboxStatus(enum.StrEnum):
-    queued = "queued"
-    sending = "sending"  # handed to the SMTP server; if we stop here the outcome is in doubt
-    sent = "sent"
-    refused = "refused"  # a business refusal (no usable address): never retried
-    voided = "voided"  # a printed letter not posted on the day it was printed for: replaced by a new attempt
 
 
 def _enum(e: type[enum.Enum]) -> Enum:
@@ -169,7 +151,7 @@ class HumanTask(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
-    step: Mapped[str] = mapped_column(String(60))
+    step: Mapped[Step] = mapped_column(StepText(60))
     status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.open)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -250,7 +232,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # invoice + step + channel + attempt
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
-    step: Mapped[str] = mapped_column(String(40))
+    step: Mapped[Step] = mapped_column(StepText(40))
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     attempt: Mapped[int] = mapped_column(default=1)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.queued)

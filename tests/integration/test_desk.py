@@ -8,25 +8,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from dunning.casework import disputes, human_tasks, invoices, plans
+from dunning.casework import answers, disputes, human_tasks, invoices, plans
 from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.errors import UserError
+from dunning.domain.kinds import Channel, OutboxStatus, PaymentKind, PlanStatus, TaskKind, TaskStatus
 from dunning.messaging import outbox
 from dunning.messaging.outbox import Composed
 from dunning.storage import db
-from dunning.storage.models import (
-    Channel,
-    DossierEntry,
-    HumanTask,
-    OutboxMessage,
-    OutboxStatus,
-    Payment,
-    PaymentKind,
-    PaymentPlan,
-    PlanStatus,
-    TaskKind,
-    TaskStatus,
-)
+from dunning.storage.models import DossierEntry, HumanTask, OutboxMessage, Payment, PaymentPlan
 from tests.integration.test_storage import NOW, add_invoice, dunning, ok
 
 
@@ -133,7 +122,7 @@ def test_one_call_per_debtor_the_second_invoices_call_joins_the_first_and_is_ans
         first = human_tasks.open_call(s, invoices.get(s, "F-1"), "call-1", NOW)
         second = human_tasks.open_call(s, invoices.get(s, "F-2"), "call-1", NOW)
         assert second.joined_to_id == first.id and human_tasks.all_open(s) == [first]
-        human_tasks.complete_call(s, first, CallOutcome(reached=True, spoke_with="Jan", promised_on=date(2026, 3, 20),
+        answers.complete_call(s, first, CallOutcome(reached=True, spoke_with="Jan", promised_on=date(2026, 3, 20),
                                                         promised_amount=Decimal("50.00"), by="Anna"), NOW)
         assert second.status is TaskStatus.done
         assert second.outcome["promised_on"] == "2026-03-20"

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 
 from test_storage import add_invoice, dunning, ok
 
-from dunning.casework import holds, human_tasks, invoices, sheets
+from dunning.casework import answers, holds, human_tasks, invoices
+from dunning.desk import sheets
+from dunning.domain.kinds import TaskKind
 from dunning.storage import db
-from dunning.storage.models import TaskKind
 
 
 def test_hold_by_hand_is_listed_noted_and_lifted(installation):
@@ -56,7 +57,7 @@ def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_an
             task = human_tasks.open_task(s, invoice, TaskKind.call, f"call-{n}", now)
             outcome = CallOutcome(reached=reached, by="Anna", spoke_with="Jan" if reached else "",
                                   promised_on=date(2026, 3, 1) if reached else None)
-            human_tasks.complete_call(s, task, outcome, now)
+            answers.complete_call(s, task, outcome, now)
         disputes.raise_dispute(s, invoice, "wrong price", now, responsible="Marie")
         disputes.resolve(s, invoice, upheld=False, now=now, reason="price as quoted")
         plans.agree(s, invoice, [(date(2026, 4, 1), invoice.amount)], now)

@@ -15,15 +15,17 @@ import typer
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from dunning.casework.human_tasks import CallOutcome, complete_call, open_task
+from dunning.casework.answers import complete_call
+from dunning.casework.human_tasks import CallOutcome, open_task
 from dunning.cli.letters import register, run_preview
 from dunning.domain.errors import UserError
+from dunning.domain.kinds import Channel, DebtorKind, TaskKind
 from dunning.law import fourteen_day_term
 from dunning.messaging.letters import letter_context
 from dunning.messaging.messages import claim_statement
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
+from dunning.storage.models import Debtor, Invoice
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 

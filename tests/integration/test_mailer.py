@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from dunning.domain.fields import is_valid_email_address
 from dunning.messaging.mailer import (
     Attachment,
     InvalidAddressError,
@@ -15,7 +16,6 @@ from dunning.messaging.mailer import (
     SmtpSettings,
     TransientMailError,
     compose_email,
-    is_valid_email_address,
     message_bytes,
 )
 from dunning.messaging.mailsink import MailSink, free_port

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from dunning.casework import human_tasks, invoices, personal_notes
+from dunning.casework import answers, human_tasks, invoices, personal_notes
 from dunning.casework.human_tasks import CallOutcome
+from dunning.domain.kinds import Channel, DebtorKind, TaskKind
 from dunning.domain.policy import DEFAULT
 from dunning.messaging import messages
 from dunning.messaging.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
 from dunning.storage import db
-from dunning.storage.models import Channel, Debtor, DebtorKind, Invoice, TaskKind
+from dunning.storage.models import Debtor, Invoice
 
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 
@@ -70,7 +71,7 @@ def test_a_promise_is_confirmed_with_its_date_and_amount_and_the_collectors_note
         task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
         outcome = CallOutcome(reached=True, spoke_with="Piet", promised_on=date(2026, 3, 20),
                               note="klonk geïrriteerd", by="Anna")
-        human_tasks.complete_call(s, task, outcome, NOW)
+        answers.complete_call(s, task, outcome, NOW)
     text = " ".join(_text(installation, tmp_path, "betaalafspraak@call-1").split())
     assert "U betaalt EUR 100,00 uiterlijk 20 maart 2026." in text and "met Piet" in text
     assert "geïrriteerd" not in text

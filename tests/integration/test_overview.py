@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from test_storage import add_invoice, ok
 
-from dunning.casework import holds, human_tasks
+from dunning.casework import answers, holds, human_tasks
+from dunning.domain.kinds import Channel, TaskKind
 from dunning.messaging import outbox, print_queue
 from dunning.messaging.outbox import Composed
 from dunning.storage import clock, db
-from dunning.storage.models import Channel, TaskKind
 
 
 def test_the_overview_lists_open_tasks_unposted_letters_and_holds(installation):
@@ -58,7 +58,7 @@ def test_the_overview_lists_payment_plans_asked_for_until_one_is_agreed(installa
         invoice = add_invoice(s, "F-1")
         call = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", asked)
         outcome = human_tasks.CallOutcome(reached=True, spoke_with="Mevr. Jansen", plan_requested=True, by="Anna")
-        human_tasks.complete_call(s, call, outcome, asked)
+        answers.complete_call(s, call, outcome, asked)
         clock.set_simulated(s, datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
     found = json.loads(ok(installation, "overview", "--json"))
     assert found["plan_requests"] == [

@@ -15,25 +15,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from dunning.casework import dossier, facts, human_tasks, invoices
+from dunning.casework import answers, dossier, facts, human_tasks, invoices
 from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.errors import UserError
+from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, TaskKind, TaskStatus
+from dunning.domain.time import AMSTERDAM
 from dunning.messaging import outbox
 from dunning.storage import clock, db
-from dunning.storage.clock import AMSTERDAM
-from dunning.storage.models import (
-    Channel,
-    Debtor,
-    DebtorKind,
-    DossierEntry,
-    HumanTask,
-    Invoice,
-    OutboxMessage,
-    OutboxStatus,
-    Payment,
-    TaskKind,
-    TaskStatus,
-)
+from dunning.storage.models import Debtor, DossierEntry, HumanTask, Invoice, OutboxMessage, Payment
 
 DUNNING = Path(sys.executable).parent / "dunning"
 NOW = datetime(2026, 3, 5, 9, 0, tzinfo=AMSTERDAM)
@@ -250,10 +239,10 @@ def test_completing_a_call_twice_records_one_dossier_entry(installation, invoice
         human_tasks.open_task(s, invoices.get(s, invoice_number), TaskKind.call, "call-1", NOW)
     with db.transaction(installation) as s:
         task = human_tasks.open_task_of(s, invoices.get(s, invoice_number), TaskKind.call)
-        assert human_tasks.complete_call(s, task, outcome, NOW) is True
+        assert answers.complete_call(s, task, outcome, NOW) is True
     with db.transaction(installation) as s:  # the UI form reports the same outcome after the CLI did
         task = human_tasks.find(s, invoices.get(s, invoice_number), "call-1")
-        assert human_tasks.complete_call(s, task, replace(outcome, note="other"), NOW + timedelta(minutes=5)) is False
+        assert answers.complete_call(s, task, replace(outcome, note="other"), NOW + timedelta(minutes=5)) is False
 
     with db.transaction(installation) as s:
         [entry] = dossier.entries(s, invoices.get(s, invoice_number))
@@ -279,7 +268,7 @@ def test_facts_snapshot_counts_a_refused_herinnering_as_attempted_but_not_as_evi
         invoice = invoices.get(s, invoice_number)
         invoices.register_payment(s, invoice, Decimal("40.00"), date(2026, 3, 1), NOW)
         task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
-        human_tasks.complete_call(s, task, CallOutcome(reached=False), NOW)
+        answers.complete_call(s, task, CallOutcome(reached=False), NOW)
         outbox.refuse(s, invoice, "herinnering", Channel.email, NOW, "no e-mail address")
         outbox.refuse(s, invoice, "herinnering", Channel.email, NOW, "no e-mail address")  # a replay
 
@@ -422,7 +411,7 @@ def test_cli_dossier_json_lists_the_evidence_in_order(installation, invoice_numb
     with db.transaction(installation) as s:
         invoice = invoices.get(s, invoice_number)
         task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
-        human_tasks.complete_call(s, task, CallOutcome(reached=False, by="Anna"), NOW)
+        answers.complete_call(s, task, CallOutcome(reached=False, by="Anna"), NOW)
     ok(installation, "pay", invoice_number, "100", "--date", "2026-03-01")
 
     entries = json.loads(ok(installation, "dossier", invoice_number, "--json"))
@@ -442,7 +431,7 @@ def test_cli_tasks_json_lists_open_tasks(installation, invoice_number):
         invoice = invoices.get(s, invoice_number)
         human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
         done = human_tasks.open_task(s, add_invoice(s, "F-2"), TaskKind.call, "call-1", NOW)
-        human_tasks.complete_call(s, done, CallOutcome(reached=False), NOW)
+        answers.complete_call(s, done, CallOutcome(reached=False), NOW)
         human_tasks.open_task(s, invoices.get(s, "F-2"), TaskKind.approval, "approve-ingebrekestelling",
                               NOW + timedelta(days=1))
 

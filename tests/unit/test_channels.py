@@ -1,7 +1,8 @@
 """Which channel carries a step: preference, formal steps on paper, fallback with a note."""
 
+from dunning.domain.kinds import Channel, DebtorKind
 from dunning.messaging.channels import route
-from dunning.storage.models import Channel, Debtor, DebtorKind
+from dunning.storage.models import Debtor
 
 
 def debtor(email="jan@example.com", street="Kerkstraat 1", preferred=Channel.email) -> Debtor:

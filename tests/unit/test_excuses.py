@@ -2,7 +2,7 @@
 
 import pytest
 
-from dunning.casework.excuses import BUILT_IN, Excuse, as_markdown, load
+from dunning.desk.excuses import BUILT_IN, Excuse, as_markdown, load
 from dunning.domain.errors import UserError
 
 

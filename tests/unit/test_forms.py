@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from dunning.casework.disputes import Resolution
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
-from dunning.storage.models import HumanTask, TaskKind
+from dunning.domain.kinds import TaskKind
+from dunning.storage.models import HumanTask
 from flows.forms import ApprovalForm, CallForm, DisputeForm
 from tasks.sweep import _moot_answer, form_input
 

@@ -1,0 +1,90 @@
+"""A person's answer to a call or an approval, recorded once: the UI form and the CLI may both deliver it
+(a replay, a retry), and only the first counts. A dispute heard on the phone is registered with the call."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from dunning.casework import disputes, dossier, invoices
+from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome, joined_to, lock
+from dunning.domain.errors import UserError
+from dunning.domain.kinds import TaskStatus
+from dunning.storage.models import HumanTask
+
+
+def complete_call(
+    session: Session, task: HumanTask, outcome: CallOutcome, now: datetime, *, dispute_days: int = 10
+) -> bool:
+    """Records the outcome once; False when the task was already completed or cancelled. A dispute heard on the
+    phone is registered with it (due in `dispute_days`)."""
+    lock(session, task)
+    if task.status is not TaskStatus.open:
+        return False
+    open_now = invoices.open_amount(session, task.invoice)
+    if outcome.promised_amount is not None and outcome.promised_amount >= open_now:
+        outcome = replace(outcome, promised_amount=None)  # all that is open: the whole amount
+    task.status = TaskStatus.done
+    task.completed_at = now
+    task.completed_by = outcome.by or None
+    task.outcome = {**outcome.as_data(), "open_at_call": str(open_now)}
+    dossier.record(
+        session,
+        task.invoice,
+        key=f"{task.invoice.number}:{task.step}:outcome",
+        kind="call",
+        at=now,
+        channel="phone",
+        by=outcome.by or None,
+        summary=outcome.summary(),
+        data=task.outcome,
+    )
+    if outcome.dispute:
+        _dispute_heard(session, task, outcome, now, dispute_days)
+    # The same call answered the debtor's other invoices joined to it (a dispute or an amount was about this one).
+    for other in joined_to(session, task):
+        shared = replace(outcome, dispute="", promised_amount=None, note=f"{outcome.note} (one call with invoice "
+                         f"{task.invoice.number})".strip())
+        other.joined_to_id = None
+        complete_call(session, other, shared, now, dispute_days=dispute_days)
+        other.invoice.wake_at = now
+    return True
+
+
+def _dispute_heard(session: Session, task: HumanTask, outcome: CallOutcome, now: datetime, days: int) -> None:
+    """Registered as a dispute when it can be; otherwise noted, so the person who reads the dossier acts on it."""
+    try:
+        disputes.raise_dispute(session, task.invoice, outcome.dispute, now, by=outcome.by, days=days)
+    except UserError as why:
+        dossier.record(
+            session,
+            task.invoice,
+            key=f"{task.invoice.number}:{task.step}:dispute-not-registered",
+            kind="note",
+            at=now,
+            by=outcome.by or None,
+            summary=f"dispute heard on the phone not registered ({why}): {outcome.dispute}",
+        )
+
+
+def complete_approval(session: Session, task: HumanTask, answer: ApprovalAnswer, now: datetime) -> bool:
+    if task.status is not TaskStatus.open:
+        return False
+    task.status = TaskStatus.done
+    task.completed_at = now
+    task.completed_by = answer.by
+    task.outcome = asdict(answer)
+    verdict = "approved" if answer.approved else f"rejected: {answer.reason}"
+    dossier.record(
+        session,
+        task.invoice,
+        key=f"{task.invoice.number}:{task.step}:answer",
+        kind="approval",
+        at=now,
+        by=answer.by,
+        summary=f"{task.step.gate} {verdict}",
+        data=task.outcome,
+    )
+    return True
