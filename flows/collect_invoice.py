@@ -8,15 +8,16 @@ replays from the top: every step below is idempotent in the database, so nothing
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from uuid import uuid4
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import suspend_flow_run
 
+from dunning.domain.kinds import TaskKind
 from dunning.domain.ladder import Approve, BreakPlan, Call, Close, HandOff, Park, RefuseIncasso, Send, Wait, decide
 from dunning.domain.policy import Policy
 from dunning.domain.steps import Step
+from dunning.domain.wakeups import PauseKey
 from dunning.messaging.mailer import TransientMailError
 from flows.forms import ApprovalForm, CallForm, DisputeForm
 from tasks.casework import (
@@ -71,14 +72,14 @@ async def wait_until(invoice_number: str, until: datetime, reason: str) -> None:
     schedule_wake(invoice_number, until, reason)
     get_run_logger().info("Waiting until %s: %s", until.isoformat(), reason)
     # A fresh key: this pause is new every time, so a replay that must still wait suspends again.
-    await suspend_flow_run(key=f"wait-{uuid4().hex}", timeout=PAUSE_TIMEOUT)
+    await suspend_flow_run(key=str(PauseKey.wait()), timeout=PAUSE_TIMEOUT)
 
 
 async def stand_still(invoice_number: str, reason: str) -> None:
     """No wake-up time: whoever changes the facts (resolving a dispute, answering the call this one joined)
     sets one, and the sweep wakes the run. The stored wake-up is left alone: it may already say "now"."""
     get_run_logger().info("Standing still: %s", reason)
-    await suspend_flow_run(key=f"wait-{uuid4().hex}", timeout=PAUSE_TIMEOUT)
+    await suspend_flow_run(key=str(PauseKey.wait()), timeout=PAUSE_TIMEOUT)
 
 
 async def sort_out_dispute(invoice_number: str, reason: str) -> None:
@@ -94,7 +95,8 @@ async def sort_out_dispute(invoice_number: str, reason: str) -> None:
     )
     form = await suspend_flow_run(
         wait_for_input=DisputeForm.with_initial_data(description=human.description),
-        key=f"dispute-{human.task_id}-{human.attempt}",  # a refused answer is asked again under a new key
+        # A refused answer is asked again under a new key.
+        key=str(PauseKey.for_task(TaskKind.dispute, human.task_id, human.attempt)),
         timeout=PAUSE_TIMEOUT,
     )
     record_resolution(human.task_id, form.resolution(), DisputeForm.labels())
@@ -116,7 +118,8 @@ async def call_debtor(
     )
     form = await suspend_flow_run(
         wait_for_input=CallForm.with_initial_data(description=human.description),
-        key=f"call-{human.task_id}",  # stable: a replay after the answer gets the stored answer back
+        # Stable: a replay after the answer gets the stored answer back.
+        key=str(PauseKey.for_task(TaskKind.call, human.task_id)),
         timeout=PAUSE_TIMEOUT,
     )
     joined = record_call(human.task_id, form.outcome())
@@ -130,7 +133,7 @@ async def ask_approval(invoice_number: str, step: Step, question: str) -> None:
         return
     form = await suspend_flow_run(
         wait_for_input=ApprovalForm.with_initial_data(description=human.description),
-        key=f"approval-{human.task_id}",
+        key=str(PauseKey.for_task(TaskKind.approval, human.task_id)),
         timeout=PAUSE_TIMEOUT,
     )
     record_approval(human.task_id, form.answer())

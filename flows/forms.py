@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from dunning.casework.disputes import Resolution
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
+from dunning.domain.fields import LINE_PATTERN, TEXT_PATTERN
 
 
 class CallForm(RunInput):
@@ -31,6 +32,7 @@ class CallForm(RunInput):
         "",
         title="Spoke with / Gesproken met",
         description="Name and role, e.g. 'J. de Vries, owner'. / Naam en functie, bijv. 'J. de Vries, eigenaar'.",
+        pattern=LINE_PATTERN,
         max_length=200,
     )
     promised_payment_date: date | None = Field(
@@ -59,6 +61,7 @@ class CallForm(RunInput):
             "One from the list on the call sheet (e.g. 'Invoice not received') or your own words. / "
             "Een uit de lijst op het belblad (bijv. 'Factuur niet ontvangen') of uw eigen woorden."
         ),
+        pattern=LINE_PATTERN,
         max_length=200,
     )
     dispute: str = Field(
@@ -69,6 +72,7 @@ class CallForm(RunInput):
             "until the dispute is sorted out. / Alleen als de debiteur de factuur betwist: wat, in een zin. "
             "Deze factuur escaleert dan niet verder tot de betwisting is opgelost."
         ),
+        pattern=TEXT_PATTERN,
         max_length=500,
     )
     plan_requested: bool = Field(
@@ -103,12 +107,14 @@ class CallForm(RunInput):
             "The excuse you heard and what was agreed, as you summarised it to the debtor; goes into the "
             "dossier. / Het gehoorde excuus en de afspraak, zoals u die samenvatte; komt in het dossier."
         ),
+        pattern=TEXT_PATTERN,
         max_length=2000,
     )
     collector: str = Field(
         "",
         title="Your name / Uw naam",
         description="Recorded in the dossier as who made the call. / Komt in het dossier als wie er belde.",
+        pattern=LINE_PATTERN,
         max_length=100,
     )
 
@@ -168,6 +174,7 @@ class ApprovalForm(RunInput):
         title="Your name / Uw naam",
         description="Recorded in the dossier as who decided. / Komt in het dossier als wie besliste.",
         min_length=1,
+        pattern=LINE_PATTERN,
         max_length=100,
     )
     reason: str = Field(
@@ -177,6 +184,7 @@ class ApprovalForm(RunInput):
             "Required when you reject: why not. Goes into the dossier. / "
             "Verplicht bij afwijzen: waarom niet. Komt in het dossier."
         ),
+        pattern=TEXT_PATTERN,
         max_length=2000,
     )
 
@@ -240,12 +248,14 @@ class DisputeForm(RunInput):
             "(dossier only). / Verplicht bij rejected: waarom de factuur blijft staan; de debiteur krijgt deze "
             "tekst. Bij upheld optioneel (alleen dossier)."
         ),
+        pattern=TEXT_PATTERN,
         max_length=2000,
     )
     resolved_by: str = Field(
         title="Your name / Uw naam",
         description="Recorded in the dossier as who resolved the dispute. / Komt in het dossier als wie besliste.",
         min_length=1,
+        pattern=LINE_PATTERN,
         max_length=100,
     )
 

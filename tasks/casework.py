@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from dunning.casework import answers, disputes, dossier, facts, holds, human_tasks, invoices, plans, policies
+from dunning.casework import answers, cases, disputes, facts, human_tasks, invoices, plans, policies
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
-from dunning.desk import excuses, sheets
+from dunning.desk import excuses, incasso, sheets
 from dunning.domain.errors import InvalidInput, UserError
 from dunning.domain.kinds import PlanStatus, TaskKind, TaskStatus
-from dunning.domain.ladder import Facts, working_moment
+from dunning.domain.ladder import Facts, collection_starts
 from dunning.domain.policy import Policy
 from dunning.domain.steps import LADDER, Step, StepKind
-from dunning.messaging import messages, outbox
+from dunning.messaging import compose
 from dunning.storage import clock, db
 from dunning.storage.models import PaymentPlan
 from tasks.runtime import installation
@@ -58,16 +58,14 @@ def open_call(invoice_number: str, step: Step, reason: str, broken_promise: date
         invoice = invoices.get(s, invoice_number)
         now = clock.now(s)
         if broken_promise is not None:
-            summary = f"promise to pay by {broken_promise.isoformat()} broken: the invoice is still open; call again"
-            key = f"{invoice.number}:{step}:promise-broken"
-            dossier.record(s, invoice, key=key, kind="note", at=now, summary=summary)
+            cases.note_broken_promise(s, invoice, step, broken_promise, now)
         t = human_tasks.open_call(s, invoice, step, now)
         if (lead := human_tasks.lead_of(s, t)) is not None:
             return HumanStep(t.id, True, "", joined_to=lead.invoice.number)
         if step.kind is StepKind.courtesy_call and t.status.value == "open":
             # Should nobody make it before the invoice falls due, the sweep sets it aside then.
             policy = policies.policy_for(installation().home, invoice.debtor.number)
-            invoice.wake_at = working_moment(invoice.due_date + timedelta(days=policy.grace_days), policy)
+            invoice.wake_at = collection_starts(invoice.due_date, policy)
         sheet = sheets.call_sheet(s, invoice, t, reason, _excuses())
         return HumanStep(t.id, t.status.value == "open", sheet)
 
@@ -120,7 +118,7 @@ def open_approval(invoice_number: str, step: Step, question: str) -> HumanStep:
         preview = None
         if step.gate in LADDER and invoice.debtor.email:
             policy = policies.policy_for(inst.home, invoice.debtor.number)
-            preview = messages.preview_email(s, inst, invoice, message, now, policy)
+            preview = compose.preview_email(s, inst, invoice, message, now, policy)
         return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview))
 
 
@@ -171,14 +169,7 @@ def hold_debtor(invoice_number: str, reason: str) -> bool:
     afterwards stays lifted)."""
     with db.transaction(installation()) as s:
         invoice = invoices.get(s, invoice_number)
-        key, now = f"{invoice.number}:hold", clock.now(s)
-        if dossier.exists(s, holds.note_key(key, invoice)):
-            return False
-        if holds.put_on_hold(s, invoice.debtor, reason, now, key=key):
-            return True
-        summary = "credit hold by policy: the debtor was already on hold"
-        dossier.record(s, invoice, key=holds.note_key(key, invoice), kind="note", at=now, summary=summary)
-        return False
+        return cases.hold_by_policy(s, invoice, reason, clock.now(s))
 
 
 @task(cache_policy=NO_CACHE)
@@ -198,19 +189,7 @@ def break_plan(invoice_number: str, plan_id: int, reason: str) -> None:
 @task(cache_policy=NO_CACHE)
 def close_case(invoice_number: str, reason: str) -> str:
     with db.transaction(installation()) as s:
-        invoice = invoices.get(s, invoice_number)
-        now = clock.now(s)
-        human_tasks.cancel_open(s, invoice, now, f"case closed: {reason}")
-        outbox.void_unsent(s, invoice, f"case closed: {reason}")
-        if (plan := plans.active_plan(s, invoice)) is not None:
-            kept = reason == "paid"
-            why = "every instalment paid" if kept else f"case closed: {reason}"
-            plans.end(s, plan, PlanStatus.kept if kept else PlanStatus.ended, why, now)
-        invoice.closed_reason = reason
-        invoice.wake_at = None
-        dossier.record(
-            s, invoice, key=f"{invoice.number}:closed", kind="note", at=now, summary=f"case closed: {reason}"
-        )
+        cases.close(s, invoices.get(s, invoice_number), reason, clock.now(s))
     return reason
 
 
@@ -220,13 +199,8 @@ class IncassoRefused(Exception):
 
 @task(cache_policy=NO_CACHE)
 def refuse_incasso(invoice_number: str, missing: tuple[str, ...]) -> None:
-    text = "incasso refused, missing: " + ", ".join(missing)
     with db.transaction(installation()) as s:
-        invoice = invoices.get(s, invoice_number)
-        invoice.wake_at = None
-        dossier.record(
-            s, invoice, key=f"{invoice.number}:incasso-refused", kind="note", at=clock.now(s), summary=text
-        )
+        text = cases.refuse_incasso(s, invoices.get(s, invoice_number), missing, clock.now(s))
     raise IncassoRefused(f"{invoice_number}: {text}")
 
 
@@ -240,30 +214,7 @@ def hand_off(invoice_number: str) -> str:
         now = clock.now(s)
         inst.incasso_dir.mkdir(parents=True, exist_ok=True)
         path = inst.incasso_dir / f"{invoice.number}.json"
-        today = clock.local(now).date()
-        statement = messages.claim_statement(s, inst, invoice, today, facts.load(s, invoice).term_deadline)
-        export = {
-            "invoice": {
-                "number": invoice.number,
-                "issue_date": invoice.issue_date.isoformat(),
-                "due_date": invoice.due_date.isoformat(),
-                "amount": str(invoice.amount),
-                "open_amount": str(invoices.open_amount(s, invoice)),
-                "currency": invoice.currency,
-            },
-            "debtor": sheets.debtor_as_dict(invoice.debtor),
-            "claim": {"as_of": today.isoformat(), **statement.as_data()},
-            "dossier": [dossier.as_json(e) for e in dossier.entries(s, invoice)],
-        }
+        export = incasso.agency_file(s, inst, invoice, now)
         path.write_text(json.dumps(export, indent=2, ensure_ascii=False), encoding="utf-8")
-        dossier.record(
-            s,
-            invoice,
-            key=f"{invoice.number}:incasso",
-            kind="incasso",
-            at=now,
-            summary=f"handed to the incasso agency; dossier exported to {path.name}",
-        )
-        invoice.closed_reason = "incasso"
-        invoice.wake_at = None
+        incasso.record_hand_off(s, invoice, path.name, now)
     return str(path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient, get_client
@@ -17,20 +17,18 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Scheduled
 from sqlalchemy import select
 
-from dunning.casework import human_tasks, invoices, policies
-from dunning.domain.kinds import TaskKind, TaskStatus
-from dunning.domain.ladder import usually_late, working_moment
-from dunning.domain.steps import StepKind
+from dunning.casework import invoices, policies, wakeups
+from dunning.domain.wakeups import courtesy_call_due
 from dunning.law import missing_rate_warning
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import HumanTask, Invoice
+from dunning.storage.models import Invoice
 
 SETTLED = {StateType.PAUSED, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
@@ -79,7 +77,7 @@ async def sweep_once(inst: Installation) -> SweepReport:
         ]
     async with get_client() as client:
         for number, debtor_number in newly_due:
-            run = await run_deployment(
+            run: FlowRun = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
                 deployment_name(inst),
                 parameters={"invoice_number": number},
                 timeout=0,
@@ -94,7 +92,7 @@ async def sweep_once(inst: Installation) -> SweepReport:
                 invoices.get(s, number).flow_run_id = str(run.id)
             report.started[number] = str(run.id)
         for number, run_id in due_wakes:
-            if await wake(client, inst, number, run_id):
+            if run_id and await wake(client, inst, number, run_id):
                 report.woken[number] = str(run_id)
         for run in await _crashed_runs(client, inst):
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
@@ -113,10 +111,8 @@ def _courtesy_calls_due(s, inst: Installation, today: date) -> list[Invoice]:  #
     found = []
     for invoice in s.scalars(soon):
         policy = policies.policy_for(inst.home, invoice.debtor.number)
-        if invoice.due_date - timedelta(days=policy.courtesy_call_days) > today:
-            continue
         history = invoices.lateness_history(s, invoice.debtor, but=invoice)
-        if usually_late(history, policy) and invoices.open_amount(s, invoice) > 0:
+        if courtesy_call_due(invoice.due_date, today, history, policy) and invoices.open_amount(s, invoice) > 0:
             found.append(invoice)
     return found
 
@@ -127,39 +123,14 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
     run = await client.read_flow_run(run_id)
     if run.state is None or not run.state.is_paused():
         return False
-    pause_key = run.state.state_details.pause_key or ""
-    run_input = None
     with db.transaction(inst) as s:
         invoice = invoices.get(s, number)
-        invoice.wake_at = None
-        if not pause_key.startswith("wait-"):
-            task = _task_of_pause(s, pause_key)
-            if task is None:
-                return False
-            courtesy = task.status is TaskStatus.open and task.step.kind is StepKind.courtesy_call
-            if courtesy and invoices.open_amount(s, invoice) > 0:
-                policy = policies.policy_for(inst.home, invoice.debtor.number)
-                overdue = working_moment(invoice.due_date + timedelta(days=policy.grace_days), policy)
-                if clock.now(s) < overdue:
-                    invoice.wake_at = overdue  # woken early (a part payment): the courtesy call still stands
-                    return False
-                # Nobody made the courtesy call before the invoice fell due: the collection call takes over.
-                human_tasks.cancel_open(s, invoice, clock.now(s), "the due date passed")
-                run_input = _moot_answer(task, "the due date passed")
-            elif task.status is TaskStatus.open and invoices.open_amount(s, invoice) <= 0:
-                # Paid while a person's answer was awaited: the question is moot; the run sees the payment.
-                human_tasks.cancel_open(s, invoice, clock.now(s), "invoice paid")
-                run_input = _moot_answer(task, "invoice paid")
-            elif task.status is TaskStatus.cancelled:
-                # Set aside (a dispute, a payment plan): the run goes on without an answer and sees why.
-                run_input = _moot_answer(task, (task.outcome or {}).get("cancelled", "cancelled"))
-            elif task.status is TaskStatus.done:
-                # Answered in the database (CLI) but the run was not resumed: hand it the recorded answer.
-                run_input = form_input(task)
-            else:
-                return False  # a person's answer is awaited; only they resume it
+        policy = policies.policy_for(inst.home, invoice.debtor.number)
+        waking = wakeups.on_waking(s, invoice, run.state.state_details.pause_key or "", clock.now(s), policy)
+    if not waking.resume:
+        return False
     try:
-        await resume_flow_run(run_id, run_input=run_input)
+        await resume_flow_run(run_id, run_input=waking.run_input)  # type: ignore[misc]  # sync_compatible
     except Exception:  # another sweep or a person resumed it first: nothing lost, it runs
         with db.transaction(inst) as s:
             invoice = invoices.get(s, number)
@@ -167,59 +138,6 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
                 invoice.wake_at = clock.now(s)  # should it still be paused, the next sweep tries again
         return False
     return True
-
-
-def _task_of_pause(s, pause_key: str) -> HumanTask | None:  # type: ignore[no-untyped-def]
-    prefix, _, task_id = pause_key.partition("-")
-    if prefix == "dispute":
-        task_id = task_id.partition("-")[0]  # "dispute-12-0": task 12, first answer
-    if prefix not in ("call", "approval", "dispute") or not task_id.isdigit():
-        return None
-    return s.get(HumanTask, int(task_id))
-
-
-def form_input(task: HumanTask) -> dict:
-    """The resume form's input that matches an answer recorded in the database (the CLI's way in)."""
-    o = task.outcome or {}
-    if task.kind is TaskKind.call:
-        answer = {
-            "reached": bool(o.get("reached")),
-            "spoke_with": o.get("spoke_with") or "",
-            "promised_payment_date": o.get("promised_on"),
-            "note": o.get("note") or "",
-            "collector": o.get("by") or "",
-        }
-        # Fields added later go only when filled in: a run paused on an older form (whose stored schema forbids
-        # unknown keys) is still resumed by an answer that does not use them.
-        later = {
-            "promised_amount": o.get("promised_amount") or "",
-            "excuse": o.get("excuse") or "",
-            "dispute": o.get("dispute") or "",
-            "plan_requested": bool(o.get("plan_requested")),
-            "summarised": bool(o.get("summarised")),
-            "send_copy": bool(o.get("send_copy")),
-        }
-        return answer | {k: v for k, v in later.items() if v}
-    if task.kind is TaskKind.dispute:
-        return {
-            "verdict": "upheld" if o.get("upheld") else "rejected",
-            "reason": o.get("resolution") or ("" if o.get("upheld") else "resolved"),
-            "resolved_by": o.get("resolved_by") or "unknown",
-        }
-    return {
-        "decision": "approve" if o.get("approved") else "reject",
-        "approver": o.get("by") or "unknown",
-        "reason": o.get("reason") or "",
-    }
-
-
-def _moot_answer(task: HumanTask, why: str) -> dict:
-    """What the form hands the run when nobody answered; the task is cancelled, so nothing of it is recorded."""
-    if task.kind is TaskKind.call:
-        return {"reached": False, "note": f"cancelled: {why}"}
-    if task.kind is TaskKind.dispute:
-        return {"verdict": "rejected", "reason": f"cancelled: {why}", "resolved_by": "dunning"}
-    return {"decision": "reject", "approver": "dunning", "reason": f"cancelled: {why}"}
 
 
 async def _crashed_runs(client: PrefectClient, inst: Installation) -> list:
@@ -239,7 +157,7 @@ async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict
             for run_id in list(pending):
                 run = await client.read_flow_run(UUID(run_id))
                 if run.state and run.state.type in SETTLED:
-                    states[run_id] = run.state.name
+                    states[run_id] = run.state.name or run.state.type.value
                     pending.discard(run_id)
             if pending:
                 if asyncio.get_running_loop().time() > deadline:
@@ -248,14 +166,3 @@ async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict
                     break
                 await asyncio.sleep(0.5)
     return states
-
-
-def open_task_status(inst: Installation, number: str) -> tuple[HumanTask | None, datetime | None, str | None]:
-    with db.transaction(inst) as s:
-        invoice = invoices.get(s, number)
-        task = s.scalars(
-            select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.status == TaskStatus.open)
-        ).first()
-        return task, invoice.wake_at, invoice.closed_reason
-
-

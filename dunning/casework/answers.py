@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from dunning.casework import disputes, dossier, invoices
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome, joined_to, lock
 from dunning.domain.errors import UserError
-from dunning.domain.kinds import TaskStatus
+from dunning.domain.kinds import TaskKind, TaskStatus
 from dunning.storage.models import HumanTask
 
 
@@ -88,3 +88,47 @@ def complete_approval(session: Session, task: HumanTask, answer: ApprovalAnswer,
         data=task.outcome,
     )
     return True
+
+
+def form_input(task: HumanTask) -> dict:
+    """The resume form's input that matches an answer recorded in the database (the CLI's way in)."""
+    o = task.outcome or {}
+    if task.kind is TaskKind.call:
+        answer = {
+            "reached": bool(o.get("reached")),
+            "spoke_with": o.get("spoke_with") or "",
+            "promised_payment_date": o.get("promised_on"),
+            "note": o.get("note") or "",
+            "collector": o.get("by") or "",
+        }
+        # Fields added later go only when filled in: a run paused on an older form (whose stored schema forbids
+        # unknown keys) is still resumed by an answer that does not use them.
+        later = {
+            "promised_amount": o.get("promised_amount") or "",
+            "excuse": o.get("excuse") or "",
+            "dispute": o.get("dispute") or "",
+            "plan_requested": bool(o.get("plan_requested")),
+            "summarised": bool(o.get("summarised")),
+            "send_copy": bool(o.get("send_copy")),
+        }
+        return answer | {k: v for k, v in later.items() if v}
+    if task.kind is TaskKind.dispute:
+        return {
+            "verdict": "upheld" if o.get("upheld") else "rejected",
+            "reason": o.get("resolution") or ("" if o.get("upheld") else "resolved"),
+            "resolved_by": o.get("resolved_by") or "unknown",
+        }
+    return {
+        "decision": "approve" if o.get("approved") else "reject",
+        "approver": o.get("by") or "unknown",
+        "reason": o.get("reason") or "",
+    }
+
+
+def moot_form_input(task: HumanTask, why: str) -> dict:
+    """What the form hands the run when nobody answered; the task is cancelled, so nothing of it is recorded."""
+    if task.kind is TaskKind.call:
+        return {"reached": False, "note": f"cancelled: {why}"}
+    if task.kind is TaskKind.dispute:
+        return {"verdict": "rejected", "reason": f"cancelled: {why}", "resolved_by": "dunning"}
+    return {"decision": "reject", "approver": "dunning", "reason": f"cancelled: {why}"}

@@ -68,7 +68,7 @@ class ApprovalAnswer:
     reason: str = ""
 
 
-def open_task(session: Session, invoice: Invoice, kind: TaskKind, step: str, now: datetime) -> HumanTask:
+def open_task(session: Session, invoice: Invoice, kind: TaskKind, step: Step, now: datetime) -> HumanTask:
     task = find(session, invoice, step)
     if task is None:
         task = HumanTask(invoice_id=invoice.id, kind=kind, step=step, status=TaskStatus.open, created_at=now)
@@ -148,7 +148,7 @@ def release_joined(session: Session, lead: HumanTask, now: datetime) -> None:
         task.invoice.wake_at = now
 
 
-def find(session: Session, invoice: Invoice, step: str) -> HumanTask | None:
+def find(session: Session, invoice: Invoice, step: Step) -> HumanTask | None:
     query = select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.step == step)
     return session.scalars(query).one_or_none()
 

@@ -81,14 +81,13 @@ def _value(path: Path, where: str, key: str, value: Any) -> Any:
         except ValueError:
             raise UserError(f"{path}: {where}: must be a time of day like \"09:00\", not {value!r}") from None
     if key == "by_post":
-        allowed = (*LADDER, Message.incasso_aankondiging)
-        if not isinstance(value, list) or any(v not in allowed for v in value):
-            raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(allowed)}, not {value!r}")
+        by_post: tuple[str, ...] = (*LADDER, Message.incasso_aankondiging)
+        if not isinstance(value, list) or any(v not in by_post for v in value):
+            raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(by_post)}, not {value!r}")
         return tuple(dict.fromkeys(value))
     if key == "approvals":
-        allowed = GATES
-        if not isinstance(value, list) or any(v not in allowed for v in value):
-            raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(allowed)}, not {value!r}")
+        if not isinstance(value, list) or any(v not in GATES for v in value):
+            raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(GATES)}, not {value!r}")
         return tuple(dict.fromkeys(value))
     if key == "hold_after":
         if value not in (*LADDER, ""):

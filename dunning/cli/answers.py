@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 
@@ -19,6 +20,7 @@ from dunning.cli.common import (
     prefect_env,
 )
 from dunning.domain.errors import UserError
+from dunning.domain.fields import require_line, require_text
 from dunning.storage import config
 
 verbs = typer.Typer()
@@ -76,6 +78,10 @@ def call(
 
     if reached is None:
         raise UserError("say --reached or --not-reached")
+    for field, value in (("spoke_with", spoke_with), ("excuse", excuse), ("by", by)):
+        require_line(field, value)
+    for field, value in (("note", note), ("dispute", dispute)):
+        require_text(field, value)
     heard = {
         "--promise": promise,
         "--excuse": excuse,
@@ -131,6 +137,8 @@ def approve(
 
     if not by.strip():
         raise UserError("--by needs a name")
+    require_line("by", by)
+    require_text("reason", reason)
     if reject and not reason.strip():
         raise UserError("--reject needs --reason")
     answer = ApprovalAnswer(approved=not reject, by=by.strip(), reason=reason.strip())
@@ -158,7 +166,8 @@ def _answer(invoice: str, kind: Any, complete: Any) -> None:
     from prefect.client.orchestration import get_client
     from prefect.flow_runs import resume_flow_run
 
-    from tasks.sweep import form_input, wait_until_settled, wake
+    from dunning.casework.answers import form_input
+    from tasks.sweep import wait_until_settled, wake
 
     with db.transaction(inst) as s:
         task = s.get_one(HumanTask, task_id)
@@ -169,7 +178,7 @@ def _answer(invoice: str, kind: Any, complete: Any) -> None:
     # The wake-up stays set: clearing it here could wipe the one the resumed run sets; at worst the next sweep
     # wakes the run once more, and it decides the same again.
     try:
-        engine_call(lambda: resume_flow_run(run_id, run_input=run_input), inst)
+        engine_call(lambda: resume_flow_run(UUID(run_id), run_input=run_input), inst)
     except UserError:
         raise
     except Exception as e:  # e.g. the run is not paused right now: the answer is safe in the database

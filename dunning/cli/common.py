@@ -129,7 +129,7 @@ def describe(inst: Installation, number: str, since_entry: int) -> str:
 
 
 # How the CLI names a value the domain refused: its option ("credit" -> "--credit").
-_OPTIONS = {"instalment": "--instalment DATE=AMOUNT"}
+_OPTIONS = {"instalment": "--instalment DATE=AMOUNT", "text": "TEXT"}
 
 
 def option_for(field: str) -> str:

@@ -11,6 +11,7 @@ import typer
 
 from dunning.cli import common
 from dunning.domain.errors import UserError
+from dunning.domain.fields import require_line, require_text
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +26,9 @@ def register(app: typer.Typer) -> None:
         """Register a dispute: escalation of this invoice stands still until it is resolved."""
         from dunning.casework import disputes, invoices, policies
 
+        require_text("reason", reason)
+        require_line("responsible", responsible)
+        require_line("by", by)
         inst = common.installation()
         due_on = common.parse_date(due, "--due date") if due else None
         mark = common.dossier_mark(inst)
@@ -60,6 +64,8 @@ def register(app: typer.Typer) -> None:
 
         if upheld is None:
             raise UserError("say --upheld or --rejected")
+        require_text("reason", reason)
+        require_line("by", by)
         amount = common.parse_amount(credit) if credit is not None else None
         inst = common.installation()
         mark = common.dossier_mark(inst)
@@ -89,6 +95,7 @@ def register(app: typer.Typer) -> None:
 
         from dunning.casework import invoices, plans
 
+        require_line("by", by)
         instalments = [plans.parse_instalment(text, n) for n, text in enumerate(instalment or [], start=1)]
         try:
             extra = Decimal(costs)

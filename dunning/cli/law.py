@@ -173,6 +173,9 @@ def run_letter_term(posted: str, *, email: bool, as_json: bool, law_dir: Path | 
         )
 
 
+KIND_HELP = "consumer (BW 6:119) or business (BW 6:119a; 'commercial' works too)"
+
+
 def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None) -> None:
     """Add `claim` and `letter-term` to the main app. `law_dir` gives the installation's override directory
     for the data files (e.g. DUNNING_HOME/law/), asked only when a command runs."""
@@ -180,7 +183,7 @@ def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None
     @app.command("claim")
     def claim(
         principal: Annotated[str, typer.Option("--principal", help="Principal, e.g. 1500.00")],
-        kind: Annotated[str, typer.Option("--kind", help="consumer (BW 6:119) or business (BW 6:119a; 'commercial' works too)")],
+        kind: Annotated[str, typer.Option("--kind", help=KIND_HELP)],
         interest_from: Annotated[str, typer.Option("--interest-from", help="First day of interest (YYYY-MM-DD)")],
         as_of: Annotated[str, typer.Option("--as-of", help="Interest for each day before this date (YYYY-MM-DD)")],
         payment: Annotated[list[str] | None, typer.Option("--payment", help="DATE=AMOUNT, repeatable")] = None,

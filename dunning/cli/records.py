@@ -19,6 +19,7 @@ from dunning.cli.common import (
     print_json,
 )
 from dunning.domain.errors import UserError
+from dunning.domain.fields import require_line, require_text
 
 verbs = typer.Typer()
 import_app = typer.Typer(no_args_is_help=True, help="Import data.")
@@ -88,6 +89,8 @@ def note(
     """Add a personal paragraph to the next message of an invoice (every channel of that step carries it)."""
     from dunning.casework import invoices, personal_notes
 
+    require_text("text", text)
+    require_line("by", by)
     inst = installation()
     with db.transaction(inst) as s:
         inv = invoices.get(s, invoice)
@@ -126,6 +129,7 @@ def holds(as_json: JsonOpt = False) -> None:
         rows = [
             {"debtor": d.number, "name": d.name, "since": d.hold_since.isoformat(), "reason": d.hold_reason}
             for d in holds_.on_hold(s)
+            if d.hold_since is not None
         ]
     if as_json:
         print_json(rows)
@@ -133,7 +137,7 @@ def holds(as_json: JsonOpt = False) -> None:
     if not rows:
         typer.echo("No debtors on hold.")
     for r in rows:
-        since = clock.local(datetime.fromisoformat(r["since"])).strftime("%Y-%m-%d")
+        since = clock.local(datetime.fromisoformat(str(r["since"]))).strftime("%Y-%m-%d")
         typer.echo(f"{r['debtor']:<12} since {since}  {r['name']}: {r['reason']}")
 
 
@@ -163,7 +167,7 @@ def list_tasks(as_json: JsonOpt = False) -> None:
     if not rows:
         typer.echo("No open tasks.")
     for r in rows:
-        since = clock.local(datetime.fromisoformat(r["since"])).strftime("%Y-%m-%d %H:%M")
+        since = clock.local(datetime.fromisoformat(str(r["since"]))).strftime("%Y-%m-%d %H:%M")
         due = f"  due {r['due_on']} ({r['responsible'] or 'nobody named'})" if r["due_on"] else ""
         also = f"  (also for {', '.join(r['also_for'])})" if r["also_for"] else ""
         typer.echo(f"{r['invoice']:<14} {r['kind']:<9} {r['step']:<26} since {since}  {r['debtor']}{due}{also}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from email.headerregistry import Address
 
+from dunning.domain.errors import InvalidInput
+
 # Any control character (CR, LF, TAB, NUL, ...) or Unicode line break: in a name or an address line it would
 # let data escape its header or its line of the address block.
 LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -59,3 +61,23 @@ def email_address_problem(addr: str) -> str | None:
 def is_valid_email_address(addr: str) -> bool:
     """True if `addr` is a plain address we are willing to send to."""
     return email_address_problem(addr) is None
+
+
+def require_line(field: str, value: str) -> str:
+    """A single-line value a person typed (a name, an excuse): refused in neutral words, naming the field."""
+    if problem := line_problem(value):
+        raise InvalidInput(field, f"{{field}}: {problem}")
+    return value
+
+
+def require_text(field: str, value: str) -> str:
+    """Free text a person typed (a note, a reason): line breaks allowed, other control characters not."""
+    if problem := text_problem(value):
+        raise InvalidInput(field, f"{{field}}: {problem}")
+    return value
+
+
+# The same rules for the UI forms, as JSON-schema patterns: the Prefect server refuses a form that breaks them
+# and the UI shows why under the field, so a bad character never reaches (and fails) a run.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"

@@ -207,7 +207,7 @@ def _next_step(facts: Facts, policy: Policy, now: datetime, law_dir: Path | None
     if facts.open_amount <= 0:
         return Close("paid")
 
-    start = working_moment(facts.due_date + timedelta(days=policy.grace_days), policy)
+    start = collection_starts(facts.due_date, policy)
     courtesy = _courtesy_call(facts, policy, now, start)
     if courtesy is not None:
         return courtesy
@@ -256,6 +256,11 @@ def _next_step(facts: Facts, policy: Policy, now: datetime, law_dir: Path | None
         return Send(announcement)
     at = working_moment(_since(facts, announcement) + timedelta(days=policy.incasso_notice_days + 1), policy)
     return Wait(at, "the incasso announcement's term runs") if now < at else HandOff()
+
+
+def collection_starts(due_date: date, policy: Policy) -> datetime:
+    """The first moment collection may start: the due date plus the policy's grace days, at the working hour."""
+    return working_moment(due_date + timedelta(days=policy.grace_days), policy)
 
 
 def usually_late(past_lateness: tuple[int, ...], policy: Policy) -> bool:

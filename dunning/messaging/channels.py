@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from dunning.domain.fields import is_valid_email_address
 from dunning.domain.kinds import Channel
+from dunning.domain.steps import Message, Step
 from dunning.storage.models import Debtor
 
 # Formal steps go on paper: the letter is the evidence that reached the debtor (BW 3:37 lid 3, 3:317).
-FORMAL_STEPS = frozenset({"ingebrekestelling"})
+FORMAL_STEPS = frozenset({Message.ingebrekestelling.value})
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,10 @@ def has_postal_address(debtor: Debtor) -> bool:
     return all((debtor.street or "").strip() and (v or "").strip() for v in (debtor.postcode, debtor.city))
 
 
-def route(step: str, debtor: Debtor, formal: frozenset[str] | tuple[str, ...] = FORMAL_STEPS) -> Route:
-    """`formal`: the steps that go by letter and e-mail whatever the debtor prefers (the policy's `by_post`)."""
+def route(step: Step, debtor: Debtor, formal: frozenset[str] | tuple[str, ...] = FORMAL_STEPS) -> Route:
+    """`formal`: the messages that go by letter and e-mail whatever the debtor prefers (the policy's `by_post`)."""
     email, letter = has_email(debtor), has_postal_address(debtor)
-    if step.partition("@")[0] in formal:
+    if step.sends.value in formal:
         # The e-mail copy first: the letter then holds the run until it is marked posted.
         channels = tuple(c for c, usable in ((Channel.email, email), (Channel.letter, letter)) if usable)
         notes = () if letter else (f"{step}: no postal address, so no letter; sent by e-mail only",)

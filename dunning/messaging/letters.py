@@ -1,4 +1,4 @@
-"""Letters: the debtor's letter as a print-ready A4 PDF for a window envelope, and the context it is made from.
+"""Letters: the debtor's letter as a print-ready A4 PDF for a window envelope.
 
 Layout (mm from the top left corner of the sheet), after DIN 5008 form B, which fits the window envelopes
 sold in the Netherlands with the window on the left (C5/6 and DL/EA5/6, window 45 x 90 at 20 from the left
@@ -14,7 +14,7 @@ and 15 from the bottom; the sheet folded in three at the fold marks):
 - on every page a footer (a line at 280, the creditor's registration details under it) and the page number
   ("pagina 1 van 2") right above it; from page 2 on a short header (who wrote to whom, date, reference)
 
-The letter's words come from Jinja2 templates (`templates/letter/{step}.{lang}.html`, see dunning.templating):
+The letter's words come from Jinja2 templates (`templates/letter/{step}.{lang}.html`, see `templating`):
 they render, autoescaped, to a small well-formed XHTML vocabulary that `parse_letter` reads and this module
 lays out. Debtor data therefore only ever becomes text: ``<script>`` in a name prints as those characters.
 
@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from html.entities import name2codepoint
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -46,20 +46,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from dunning.domain.errors import UserError
-from dunning.messaging.templating import (
-    TEMPLATES_DIR,
-    FieldError,
-    _as_dict,
-    check_step,
-    environment,
-    prepare_context,
-)
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from dunning.storage.config import Installation
-    from dunning.storage.models import Invoice
+from dunning.messaging.templating import TEMPLATES_DIR, FieldError, as_dict, check_step, environment, prepare_context
 
 # -- geometry (mm) -----------------------------------------------------------------------------------------
 PAGE_W, PAGE_H = 210.0, 297.0
@@ -363,17 +350,17 @@ def _fields(context: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """(name, value) of the debtor data and the other values a letter may print."""
     for key in ("debtor", "creditor", "invoice", "agreement"):
         if context.get(key) is not None:
-            for name, value in _as_dict(context[key]).items():
+            for name, value in as_dict(context[key]).items():
                 yield f"{key}.{name}", value
     for key in ("reference", "personal_note", "agency"):
         yield key, context.get(key)
     for i, other in enumerate(context.get("open_invoices") or ()):
-        yield f"open_invoices[{i}].number", _as_dict(other).get("number")
+        yield f"open_invoices[{i}].number", as_dict(other).get("number")
 
 
 def check_letter_context(context: Mapping[str, Any], characters: frozenset[int]) -> None:
     """A letter needs a postal address, and every character of the data must be printable."""
-    debtor = _as_dict(context["debtor"]) if context.get("debtor") is not None else {}
+    debtor = as_dict(context["debtor"]) if context.get("debtor") is not None else {}
     for name in ("name", "street", "postcode", "city"):
         value = debtor.get(name)
         if not isinstance(value, str) or not value.strip():
@@ -638,7 +625,7 @@ def layout_pdf(parts: LetterParts, *, today: date, title: str = "", author: str 
 # -- the letter of a step ----------------------------------------------------------------------------------
 
 
-def render_letter_pdf(step: str, lang: str, context: dict, override_dir: Path | None = None) -> bytes:
+def render_letter_pdf(step: str, lang: str, context: Mapping[str, Any], override_dir: Path | None = None) -> bytes:
     """The letter for `step` in `lang` as a print-ready A4 PDF (see the module docstring for the layout).
 
     Refuses, before anything renders, a line break in a name or address line and a debtor without a postal
@@ -658,50 +645,3 @@ def render_letter_pdf(step: str, lang: str, context: dict, override_dir: Path | 
     creditor = values["creditor"]
     return layout_pdf(parts, today=values["today"], author=str(creditor["name"]), lang=lang,
                       override_dir=override_dir)
-
-
-# -- the context from the database -------------------------------------------------------------------------
-
-
-def letter_context(
-    session: Session,
-    inst: Installation,
-    invoice: Invoice,
-    step: str,
-    today: date,
-    pay_by: date | None,
-    *,
-    agreement: Mapping[str, Any] | None = None,
-    plan: Sequence[Mapping[str, Any]] | None = None,
-    personal_note: str | None = None,
-    posted_on: date | None = None,
-    agency: str | None = None,
-    dispute: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Everything a template of `step` needs (the contract in dunning.templating), read from the database.
-
-    The same context serves the e-mail and the letter. `pay_by` is the caller's: for a letter to a consumer
-    the flow computes it with dunning.law.fourteen_day_term from the posting date. The claim is stated by the
-    law module (dunning.messages.claim_statement) for the ingebrekestelling and the incasso-aankondiging (for
-    the latter up to the 14-day term the ingebrekestelling gave, after which a consumer owes the costs)."""
-    from dunning.messaging.messages import base_values, statement_for
-
-    check_step(step)
-    if step in ("ingebrekestelling", "incasso-aankondiging") and pay_by is None:
-        raise UserError(f"{step} states a last day to pay: pay_by is required")
-    if step == "betaalafspraak" and agreement is None:
-        raise UserError("a betaalafspraak confirms an agreement: give the promised date and amount")
-    if step == "betalingsregeling" and not plan:
-        raise UserError("a betalingsregeling confirms a plan: give its instalments")
-    if step == "betwisting-afgewezen" and not (dispute and dispute.get("answer")):
-        raise UserError("a betwisting-afgewezen explains why the invoice stands: give that explanation")
-    return {
-        **base_values(session, inst, invoice, today, pay_by),
-        "claim": statement_for(session, inst, invoice, step, today, pay_by),
-        "posted_on": posted_on,
-        "personal_note": personal_note,
-        "agreement": dict(agreement) if agreement is not None else None,
-        "plan": [dict(p) for p in plan] if plan is not None else None,
-        "agency": agency,
-        "dispute": dict(dispute) if dispute is not None else None,
-    }

@@ -21,7 +21,9 @@ from typing import Literal, Protocol
 
 import aiosmtplib
 
+from dunning.domain.errors import UserError
 from dunning.domain.fields import LINE_BREAKING, email_address_problem
+from dunning.storage.config import Installation
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,27 @@ class SmtpSettings:
     sender: str = "Debiteurenbeheer <debiteuren@example.invalid>"
     reply_to: str | None = None
     timeout: float = 30.0
+
+
+_SECURITY: dict[str, Literal["none", "starttls", "tls"]] = {"none": "none", "starttls": "starttls", "tls": "tls"}
+
+
+def smtp_settings(inst: Installation) -> SmtpSettings:
+    """The installation's mail server (settings.toml); the debtor's replies go to the creditor's address."""
+    security = _SECURITY.get(inst.smtp_security)
+    if security is None:
+        # A misspelt "starttls" must not quietly send the password in the clear.
+        raise UserError(f"{inst.settings_file}: smtp_security must be none, starttls or tls, not "
+                        f"{inst.smtp_security!r}")
+    return SmtpSettings(
+        host=inst.smtp_host,
+        port=inst.smtp_port,
+        security=security,
+        username=inst.smtp_username,
+        password=inst.smtp_password,
+        sender=inst.sender,
+        reply_to=inst.creditor.email,
+    )
 
 
 @dataclass(frozen=True)

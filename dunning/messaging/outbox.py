@@ -1,9 +1,10 @@
 """Every message passes through the outbox. Its unique key (invoice + step + channel + attempt) makes sending
 at most once, and the evidence is recorded in the same transaction that marks the message sent.
 
-States: queued -> sending -> sent, or -> refused (a business refusal, never retried). A message found in
-`sending` after a crash may or may not have been accepted by the mail server; it is never sent again (at most
-once) and its evidence is recorded with `confirmed: false` so a person can check."""
+States: queued -> sending -> sent, or -> refused (a business refusal, never retried), or -> voided (its facts
+changed before it went out; a new attempt is composed). A message found in `sending` after a crash may or may
+not have been accepted by the mail server; it is never sent again (at most once) and its evidence is recorded
+with `confirmed: false` so a person can check. These are the rows; `sending` decides what to do with them."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier
 from dunning.casework.unsent import lead_of, sent_with, void_unsent  # noqa: F401  (part of the outbox's API)
 from dunning.domain.kinds import Channel, OutboxStatus
-from dunning.domain.ladder import message_of
+from dunning.domain.steps import Step
 from dunning.storage.models import Invoice, OutboxMessage
 
 
@@ -28,21 +30,21 @@ class Composed:
     subject: str
     content: bytes
     message_id: str | None  # e-mail only
-    data: dict
+    data: dict[str, Any]
 
 
-def key_for(invoice: Invoice, step: str, channel: Channel, attempt: int = 1) -> str:
+def key_for(invoice: Invoice, step: Step, channel: Channel, attempt: int = 1) -> str:
     return f"{invoice.number}:{step}:{channel.value}:{attempt}"
 
 
-def exists(session: Session, key: str) -> bool:
-    return session.scalars(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None
+def find(session: Session, key: str) -> OutboxMessage | None:
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
 
 
 def prepare(
     session: Session,
     invoice: Invoice,
-    step: str,
+    step: Step,
     channel: Channel,
     now: datetime,
     compose: Callable[[], Composed],
@@ -50,7 +52,7 @@ def prepare(
 ) -> OutboxMessage:
     """The outbox row for this message, composed once: a replay finds it and reuses the same bytes."""
     key = key_for(invoice, step, channel, attempt)
-    message = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+    message = find(session, key)
     if message is not None:
         return message
     composed = compose()
@@ -75,7 +77,10 @@ def prepare(
 
 
 def add_companions(
-    session: Session, message: OutboxMessage, others: list[tuple[Invoice, str]], data: dict[Invoice, dict]
+    session: Session,
+    message: OutboxMessage,
+    others: list[tuple[Invoice, Step]],
+    data: dict[Invoice, dict[str, Any]],
 ) -> None:
     """The same message, on record for the other invoices it covers (each under its own step): each gets its
     own row and, once it is sent, its own evidence; only the first invoice's run sends it."""
@@ -101,7 +106,7 @@ def add_companions(
     session.flush()
 
 
-def next_attempt(session: Session, invoice: Invoice, step: str, channel: Channel) -> int:
+def next_attempt(session: Session, invoice: Invoice, step: Step, channel: Channel) -> int:
     """The attempt to use now: the latest one, or a new one when the latest was voided."""
     latest = session.scalars(
         select(OutboxMessage)
@@ -114,17 +119,19 @@ def next_attempt(session: Session, invoice: Invoice, step: str, channel: Channel
 
 
 def refuse(
-    session: Session, invoice: Invoice, step: str, channel: Channel, now: datetime, reason: str
+    session: Session, invoice: Invoice, step: Step, channel: Channel, now: datetime, reason: str, attempt: int = 1
 ) -> None:
-    """A message that cannot go out (no usable address): the ladder moves on, the dossier says why."""
-    key = key_for(invoice, step, channel)
-    message = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+    """A message that cannot go out (no usable address, data no message can carry): the ladder moves on, the
+    dossier says why."""
+    key = key_for(invoice, step, channel, attempt)
+    message = find(session, key)
     if message is None:
         message = OutboxMessage(
             key=key,
             invoice_id=invoice.id,
             step=step,
             channel=channel,
+            attempt=attempt,
             created_at=now,
             status=OutboxStatus.queued,
         )
@@ -144,14 +151,10 @@ def claim(session: Session, group: list[OutboxMessage], now: datetime) -> bool:
         .values(status=OutboxStatus.sending, tries=OutboxMessage.tries + 1, sent_at=now)
         .execution_options(synchronize_session=False)
     )
+    assert isinstance(done, CursorResult)  # an UPDATE: its rowcount counts the rows claimed
     for m in group:
         session.refresh(m)
     return done.rowcount == len(ids)
-
-
-def begin_sending(message: OutboxMessage) -> None:
-    message.status = OutboxStatus.sending
-    message.tries += 1
 
 
 def back_to_queue(message: OutboxMessage, error: str) -> None:
@@ -184,10 +187,11 @@ def mark_sent(
 ) -> None:
     message.status = OutboxStatus.sent
     message.sent_at = now
-    kind = message_of(message.step)
+    kind = message.step.sends.value
+    data = message.data or {}
     summary = f"{kind} sent by {message.channel.value} to {message.recipient}: {message.subject!r}"
-    if (message.data or {}).get("sent_with"):
-        summary += f" (one message with invoice {message.data['sent_with'].rsplit(':', 3)[0]})"
+    if data.get("sent_with"):
+        summary += f" (one message with invoice {data['sent_with'].rsplit(':', 3)[0]})"
     if not confirmed:
         summary += " (delivery unconfirmed: the process stopped while sending; check the mail server's log)"
     dossier.record(
@@ -200,5 +204,5 @@ def mark_sent(
         summary=summary,
         message_id=message.message_id,
         content_hash=message.sha256,
-        data={**(message.data or {}), "confirmed": confirmed, "tries": message.tries},
+        data={**data, "confirmed": confirmed, "tries": message.tries},
     )

@@ -16,7 +16,7 @@ one piece without touching the others::
 
 Letter templates live in `templates/letter/` as one file per step and language (``herinnering.nl.html``),
 extending ``letter/_layout.html``; they render to a small, well-formed XHTML vocabulary that
-`dunning.letters` lays out on A4 (see the comment at the top of ``letter/_layout.html``). Labels of the frame
+`dunning.messaging.letters` lays out on A4 (see the comment at the top of ``letter/_layout.html``). Labels of the frame
 (date, reference, page numbers) are in ``letter/_words.{lang}.html``; the font in ``letter/fonts/``.
 
 An installation may put files with the same names in its own folder (`override_dir`, DUNNING_HOME/templates,
@@ -63,8 +63,11 @@ other keys (e.g. ``by_post``) are passed through for operators' templates.
 ``lang`` is added by the renderer. Filters: ``amount|money(currency)``, ``date|longdate`` and
 ``code|country``, in the message's language.
 
-Debtor data is checked before anything renders: a line break or control character in a name, number or
-address line raises `FieldError` naming the field (it would split a mail header or an address block).
+Data is checked before anything renders, by the rule of `dunning.domain.fields` (the one the importer, the
+CLI and the forms apply when data comes in): a tab, line break or other control character in a name, number
+or address line, or a control character in free text, raises `FieldError` naming the field (it would split a
+mail header or an address block). What composes a message from stored data (`dunning.messaging.compose`)
+refuses such a message as a business refusal; here it is an assertion.
 """
 
 from __future__ import annotations
@@ -72,7 +75,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -90,18 +92,13 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from dunning.domain.errors import UserError
+from dunning.domain.fields import line_problem, text_problem
+from dunning.domain.steps import LADDER, Message
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
-LADDER_STEPS = ("herinnering", "aanmaning", "ingebrekestelling")
-STEPS = (
-    *LADDER_STEPS,
-    "incasso-aankondiging",
-    "betaalafspraak",
-    "betalingsregeling",
-    "betwisting-afgewezen",
-    "factuurkopie",
-)
+LADDER_STEPS = tuple(m.value for m in LADDER)
+STEPS = tuple(m.value for m in Message)  # one template per message and language
 CHANNELS = ("email", "letter")
 
 DEBTOR_OPTIONAL = {"street": None, "postcode": None, "city": None, "country": None}
@@ -120,17 +117,14 @@ _SINGLE_LINE = {
     "invoice": ("number", "currency"),
     "agreement": ("spoke_with",),
 }
-# Any control character or Unicode line break (as dunning.mailer refuses in headers).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Free text (the personal note) may have line breaks and tabs, nothing else of the kind.
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class FieldError(UserError, ValueError):
     """Data unfit for a message: a line break in a name or address line, a missing address for a letter."""
 
-    def __init__(self, field: str, problem: str, value: object = None):
-        super().__init__(f"{field} {problem}" + ("" if value is None else f": {value!r}"))
+    def __init__(self, field: str, problem: str, value: object = None, *, sep: str = " "):
+        # sep ": " for a problem in `dunning.domain.fields`' words ("debtor.name: line breaks ... not allowed")
+        super().__init__(f"{field}{sep}{problem}" + ("" if value is None else f": {value!r}"))
         self.field = field
 
 
@@ -246,7 +240,8 @@ def environment(override_dir: Path | None = None) -> SandboxedEnvironment:
 # -- the context -------------------------------------------------------------------------------------------
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """A context value (a mapping, a dataclass or an object with attributes) as a dict."""
     if isinstance(value, Mapping):
         return dict(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -255,8 +250,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def _check_line(field: str, value: Any) -> None:
-    if isinstance(value, str) and _CONTROL.search(value):
-        raise FieldError(field, "contains a line break or control character", value)
+    problem = line_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise FieldError(field, problem, value, sep=": ")
 
 
 def check_context(context: Mapping[str, Any]) -> None:
@@ -265,22 +261,23 @@ def check_context(context: Mapping[str, Any]) -> None:
         value = context.get(key)
         if value is None:
             continue
-        record = _as_dict(value)
+        record = as_dict(value)
         for name in fields:
             _check_line(f"{key}.{name}", record.get(name))
     _check_line("reference", context.get("reference"))
     for i, other in enumerate(context.get("open_invoices") or ()):
-        _check_line(f"open_invoices[{i}].number", _as_dict(other).get("number"))
+        _check_line(f"open_invoices[{i}].number", as_dict(other).get("number"))
     free_text = (
         ("personal_note", context.get("personal_note")),
-        ("agreement.note", _as_dict(context["agreement"]).get("note") if context.get("agreement") else None),
-        ("dispute.answer", _as_dict(context["dispute"]).get("answer") if context.get("dispute") else None),
+        ("agreement.note", as_dict(context["agreement"]).get("note") if context.get("agreement") else None),
+        ("dispute.answer", as_dict(context["dispute"]).get("answer") if context.get("dispute") else None),
     )
     for field, text in free_text:
         if text is not None and not isinstance(text, str):
             raise FieldError(field, f"must be text, not {type(text).__name__}")
-        if text and _CONTROL_IN_TEXT.search(text):
-            raise FieldError(field, "contains a control character", text)
+        problem = text_problem(text) if text else None
+        if problem:
+            raise FieldError(field, problem, text, sep=": ")
 
 
 def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
@@ -301,11 +298,11 @@ def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "lang": lang,
     }
     if "debtor" in values:
-        values["debtor"] = {**DEBTOR_OPTIONAL, **_as_dict(values["debtor"])}
+        values["debtor"] = {**DEBTOR_OPTIONAL, **as_dict(values["debtor"])}
     if "creditor" in values:
-        values["creditor"] = {**CREDITOR_OPTIONAL, **_as_dict(values["creditor"])}
+        values["creditor"] = {**CREDITOR_OPTIONAL, **as_dict(values["creditor"])}
     if "reference" not in values and "invoice" in values:
-        values["reference"] = _as_dict(values["invoice"]).get("number")
+        values["reference"] = as_dict(values["invoice"]).get("number")
     if "sent_on" not in values and "today" in values:
         values["sent_on"] = values["today"]
     if isinstance(values["personal_note"], str):
@@ -331,42 +328,6 @@ def render_email(
 def render_letter_markup(
     step: str, language: str, context: Mapping[str, Any], override_dir: Path | None = None
 ) -> str:
-    """The letter as the XHTML markup `dunning.letters` lays out (also what the letter benchmark compares)."""
+    """The letter as the XHTML markup `dunning.messaging.letters` lays out (also what the letter benchmark compares)."""
     values = prepare_context(context, language)
     return environment(override_dir).get_template(f"letter/{step}.{language}.html").render(values)
-
-
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def preview(
-    step: str,
-    lang: str,
-    channel: str,
-    context: Mapping[str, Any],
-    override_dir: Path | None,
-    out_dir: Path,
-) -> list[Path]:
-    """Render one message without sending it and write it to `out_dir`: for e-mail the subject, plain text
-    and HTML parts (``{reference}-{step}.{lang}.subject.txt``, ``.txt``, ``.html``), for a letter the PDF
-    (``{reference}-{step}.{lang}.pdf``). Everything renders first, so a broken template writes nothing."""
-    check_step(step)
-    if channel not in CHANNELS:
-        raise UserError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
-    reference = context.get("reference") or _as_dict(context["invoice"])["number"]
-    stem = f"{_UNSAFE_FILENAME.sub('_', str(reference)).strip('._') or 'message'}-{step}.{lang}"
-    if channel == "email":
-        email = render_email(step, lang, context, override_dir)
-        parts = {f"{stem}.subject.txt": email.subject + "\n", f"{stem}.txt": email.text, f"{stem}.html": email.html}
-        files: dict[str, bytes] = {name: text.encode("utf-8") for name, text in parts.items()}
-    else:
-        from dunning.messaging.letters import render_letter_pdf  # fpdf2 only on the letter path
-
-        files = {f"{stem}.pdf": render_letter_pdf(step, lang, dict(context), override_dir)}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in files.items():
-        path = out_dir / name
-        path.write_bytes(content)
-        written.append(path)
-    return written

@@ -53,6 +53,12 @@ def two_invoices(installation):
         (["plan", "F-1", "--instalment", "2026-04-01=300.00", "--costs", "abc"], "--costs 'abc' is not an amount"),
         (["plan", "F-1", "--instalment", "2000-04-01=300.00"], "instalment 1: 2000-04-01 is in the past"),
         (["resolve", "F-1", "--upheld", "--credit", "1e30"], "amount must be positive with at most two decimals"),
+        # Field checks at the boundary, one rule with the import and the forms; the domain's neutral words
+        # ("responsible", "credit") come out as the CLI's options.
+        (["dispute", "F-1", "--reason", "x", "--responsible", "Marie\tB"], "--responsible: line breaks and other"),
+        (["dispute", "F-1", "--reason", "bad\x01"], "--reason: contains a control character"),
+        (["note", "F-1", "ok", "--by", "Anna\nB"], "--by: line breaks and other control characters"),
+        (["dispute", "F-1", "--reason", "x", "--due", "2000-01-01"], "--due 2000-01-01 is in the past"),
     ],
 )
 def test_desk_mistakes_give_one_line_exit_code_2_and_change_nothing(installation, two_invoices, args, message):

@@ -159,7 +159,8 @@ BAD_ROWS = {
     "carriage return and line feed in a field": ("street", "Dorpsstraat 1\r\nBcc: x@example.nl",
                                                  "line breaks and other control characters"),
     "carriage return in a field": ("city", "Utrecht\rX", "line breaks and other control characters"),
-    "unicode line separator in a field": ("debtor_name", "Jan\u2028de Vries", "line breaks and other control characters"),
+    "unicode line separator in a field": ("debtor_name", "Jan\u2028de Vries",
+                                          "line breaks and other control characters"),
     # The templates refuse these too: refused here, once, for e-mail and letter alike.
     "tab in a field": ("debtor_name", "Jan\tde Vries", "line breaks and other control characters"),
     "control character in a field": ("street", "Dorpsstraat\x01 1", "line breaks and other control characters"),

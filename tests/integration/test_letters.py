@@ -19,7 +19,8 @@ from pypdf import PdfReader
 from dunning.domain.statement import state_claim
 from dunning.law import collection_costs, fourteen_day_term
 from dunning.messaging.letters import LetterTemplateError, parse_letter, render_letter_pdf
-from dunning.messaging.templating import STEPS, FieldError, longdate, money, preview, render_letter_markup
+from dunning.messaging.preview import preview
+from dunning.messaging.templating import STEPS, FieldError, longdate, money, render_letter_markup
 
 POSTED = date(2026, 11, 23)  # a Monday: presumed delivered Wednesday 25 November (Sun/Mon never count)
 INVOICE = {"number": "F-2026-0117", "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1),
@@ -203,7 +204,7 @@ def test_markup_in_data_cannot_add_parts_to_the_letter():
 def test_line_breaks_in_name_or_address_are_refused_before_rendering(field, breaker):
     debtor = {**letter_context()["debtor"]}
     debtor[field] = f"{debtor[field]}{breaker}Extra regel"
-    with pytest.raises(FieldError, match=f"debtor.{field} contains a line break"):
+    with pytest.raises(FieldError, match=f"debtor.{field}: line breaks and other control characters"):
         render_letter_pdf("ingebrekestelling", "nl", letter_context(debtor=debtor))
 
 

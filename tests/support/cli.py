@@ -86,7 +86,9 @@ def run(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Complete
     return subprocess.CompletedProcess(argv, code, out.kept.getvalue(), err.kept.getvalue())
 
 
-def run_process(*args: str, env: Mapping[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_process(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """The real `dunning` executable, for the tests about the entry point itself."""
     return subprocess.run(
         [str(DUNNING), *args], env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout

@@ -44,7 +44,7 @@ def row(invoice: str, debtor: str, kind: str, email: str = "", amount: str = "12
     }
 
 
-def kinds(engine: Engine, invoice: str) -> list[str]:
+def dossier_kinds(engine: Engine, invoice: str) -> list[str]:
     """The kinds of the invoice's dossier entries, in order."""
     return [e["kind"] for e in engine.json("dossier", invoice)]
 

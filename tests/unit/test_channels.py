@@ -1,6 +1,7 @@
 """Which channel carries a step: preference, formal steps on paper, fallback with a note."""
 
 from dunning.domain.kinds import Channel, DebtorKind
+from dunning.domain.steps import Step
 from dunning.messaging.channels import route
 from dunning.storage.models import Debtor
 
@@ -13,41 +14,41 @@ def debtor(email="jan@example.com", street="Kerkstraat 1", preferred=Channel.ema
 
 
 def test_the_preferred_channel_carries_an_ordinary_step():
-    assert route("herinnering", debtor()).channels == (Channel.email,)
-    assert route("aanmaning", debtor(preferred=Channel.letter)).channels == (Channel.letter,)
+    assert route(Step.parse("herinnering"), debtor()).channels == (Channel.email,)
+    assert route(Step.parse("aanmaning"), debtor(preferred=Channel.letter)).channels == (Channel.letter,)
 
 
 def test_a_debtor_who_prefers_the_phone_gets_written_steps_by_email():
-    assert route("herinnering", debtor(preferred=Channel.phone)).channels == (Channel.email,)
+    assert route(Step.parse("herinnering"), debtor(preferred=Channel.phone)).channels == (Channel.email,)
 
 
 def test_the_ingebrekestelling_goes_by_letter_and_also_by_email():
-    assert route("ingebrekestelling", debtor()).channels == (Channel.email, Channel.letter)
+    assert route(Step.parse("ingebrekestelling"), debtor()).channels == (Channel.email, Channel.letter)
 
 
 def test_no_email_address_falls_back_to_a_letter_with_a_note():
-    r = route("herinnering", debtor(email=None))
+    r = route(Step.parse("herinnering"), debtor(email=None))
     assert r.channels == (Channel.letter,)
     assert r.notes == ("herinnering: no usable e-mail address; sent by letter instead",)
 
 
 def test_a_malformed_email_address_counts_as_none():
-    assert route("herinnering", debtor(email="jan@@example")).channels == (Channel.letter,)
+    assert route(Step.parse("herinnering"), debtor(email="jan@@example")).channels == (Channel.letter,)
 
 
 def test_no_postal_address_sends_the_formal_step_by_email_only_and_says_so():
-    r = route("ingebrekestelling", debtor(street=""))
+    r = route(Step.parse("ingebrekestelling"), debtor(street=""))
     assert r.channels == (Channel.email,)
     assert "no postal address" in r.notes[0]
 
 
 def test_without_any_address_nothing_can_be_sent():
-    r = route("aanmaning", debtor(email=None, street=None))
+    r = route(Step.parse("aanmaning"), debtor(email=None, street=None))
     assert r.channels == () and "neither" in r.notes[0]
 
 
 def test_a_policy_can_send_the_aanmaning_by_post_too():
-    assert route("aanmaning", debtor(), formal=("aanmaning", "ingebrekestelling")).channels == (
+    assert route(Step.parse("aanmaning"), debtor(), formal=("aanmaning", "ingebrekestelling")).channels == (
         Channel.email, Channel.letter
     )
-    assert route("ingebrekestelling", debtor(), formal=()).channels == (Channel.email,)
+    assert route(Step.parse("ingebrekestelling"), debtor(), formal=()).channels == (Channel.email,)

@@ -1,5 +1,5 @@
 """The resume forms against the JSON schema the Prefect server checks answers with, and against the answers
-the CLI resumes runs with (tasks/sweep.py:form_input)."""
+the CLI resumes runs with (dunning/casework/answers.py: form_input)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from prefect._internal.pydantic.v2_schema import create_v2_schema
 from prefect.utilities.schema_tools.validation import build_error_obj, validate
 from pydantic import ValidationError
 
+from dunning.casework.answers import form_input, moot_form_input
 from dunning.casework.disputes import Resolution
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
 from dunning.domain.kinds import TaskKind
 from dunning.storage.models import HumanTask
 from flows.forms import ApprovalForm, CallForm, DisputeForm
-from tasks.sweep import _moot_answer, form_input
 
 
 def _stored_schema(form: type) -> dict:
@@ -110,7 +110,7 @@ def test_a_dispute_resolved_from_the_cli_passes_the_form(outcome, resolution):
 
 
 def test_a_set_aside_dispute_resumes_its_run_with_an_answer_the_form_takes():
-    values = _moot_answer(HumanTask(kind=TaskKind.dispute, outcome={"cancelled": "paid"}), "invoice paid")
+    values = moot_form_input(HumanTask(kind=TaskKind.dispute, outcome={"cancelled": "paid"}), "invoice paid")
     assert _errors(values, DisputeForm) == {"errors": [], "valid": True}
 
 
@@ -130,3 +130,22 @@ def test_a_dispute_upheld_in_part_credits_the_amount_given_and_a_rejection_credi
     assert rejected.resolution() == Resolution(upheld=False, by="M", reason="delivered")
     [error] = _errors({"verdict": "upheld", "credit": "80,00", "resolved_by": "M"}, DisputeForm)["errors"]
     assert error["property"] == "credit"
+
+
+@pytest.mark.parametrize(
+    ("form", "values"),
+    [
+        (CallForm, {"reached": True, "spoke_with": "Jan\tde Vries"}),
+        (CallForm, {"reached": True, "note": "called\x01 back"}),
+        (ApprovalForm, {"decision": "approve", "approver": "Anna\nB"}),
+        (DisputeForm, {"verdict": "rejected", "reason": "no\x07", "resolved_by": "Marie"}),
+    ],
+)
+def test_the_forms_refuse_what_the_import_and_the_cli_refuse_tabs_and_control_characters(form, values):
+    """The same rule as `dunning.domain.fields`, in the schema the Prefect server checks before resuming."""
+    with pytest.raises(ValidationError):
+        form(**values)
+
+
+def test_a_note_may_span_lines_on_the_form():
+    assert CallForm(reached=True, note="first line\nsecond line\tindented").note.count("\n") == 1

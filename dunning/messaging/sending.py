@@ -1,0 +1,229 @@
+"""Sending a step's message through the outbox: queued once, delivered at most once, recorded exactly once.
+
+The decisions live here, over the outbox rows in the caller's transaction; the caller (a task) does the SMTP
+I/O in between and holds no transaction while it does:
+
+    decision = prepare_email(...)      # in one transaction
+    Deliver      -> hand `content` to the mail server, then record_delivery(...) in a new transaction
+    WaitForLead  -> another invoice's run sends this one message; try again later
+    Settled      -> nothing to hand over: sent, refused, voided, or no longer due
+
+A message is composed once, when it is first queued; from then on every retry sends the same bytes. Messages
+to one debtor at one moment go out as one (`combining`): the first invoice's run (the lead) claims and sends
+every row, the others wait for it. A row found `sending` belongs to a run that stopped while handing it over:
+never sent again, recorded as unconfirmed. Data no message can carry (`compose` raises `FieldError`) is a
+business refusal noted in the dossier, by e-mail and by letter alike; so is a permanent SMTP error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from dunning.casework import dossier, policies
+from dunning.domain.kinds import Channel, OutboxStatus
+from dunning.domain.policy import Policy
+from dunning.domain.steps import Step
+from dunning.messaging import channels, combining, compose, outbox, print_queue
+from dunning.messaging.mailer import PermanentMailError, TransientMailError
+from dunning.messaging.templating import FieldError
+from dunning.storage.config import Installation
+from dunning.storage.models import Invoice, OutboxMessage
+
+NOT_DUE = "not due"
+# A combined message left `sending` by a lead's run that never came back is recorded as in doubt after this.
+IN_DOUBT_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Deliver:
+    """Hand `content` to the mail server for `recipient`, then `record_delivery` for these outbox rows."""
+
+    key: str  # the outbox key of the message (its lead row)
+    rows: tuple[int, ...]  # the lead row and the rows of the other invoices it covers, all claimed
+    content: bytes
+    recipient: str
+    warnings: tuple[str, ...] = ()  # about the figures it states (e.g. an unverified interest rate)
+
+
+@dataclass(frozen=True)
+class WaitForLead:
+    """Another invoice's run sends this one message (and records it for this invoice too): try again later."""
+
+    lead: str  # that invoice's number
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Nothing to hand over now. `status`: sent, refused, voided, queued (a letter to post) or not due."""
+
+    status: str
+    why: str = ""  # for the log: the refusal's reason, an unconfirmed delivery, where a letter waits
+
+
+Decision = Deliver | WaitForLead | Settled
+
+
+def route(session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime) -> tuple[Channel, ...]:
+    """The channels this step takes; fallbacks are noted in the dossier, and a step that no channel can carry
+    is refused (the incasso gate will then name its evidence as missing)."""
+    planned = channels.route(step, invoice.debtor, _policy(inst, invoice).by_post)
+    for n, note in enumerate(planned.notes):
+        dossier.record(session, invoice, key=f"{invoice.number}:{step}:route:{n}", kind="note", at=now, summary=note)
+    if not planned.channels:
+        outbox.refuse(session, invoice, step, Channel.email, now, "no e-mail address and no postal address")
+    return planned.channels
+
+
+# -- e-mail ------------------------------------------------------------------------------------------------
+
+
+def prepare_email(session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime) -> Decision:
+    """What to do about the e-mail for `step` now. Queues it the first time (composed once, combined with the
+    debtor's other invoices due the same message); claims it for delivery (queued -> sending).
+
+    Raises TransientMailError when the message changed between reading and claiming it (voided meanwhile,
+    taken by another run): the caller's transaction must then roll back, undoing a claim made in part."""
+    if not invoice.debtor.email:
+        outbox.refuse(session, invoice, step, Channel.email, now, "the debtor has no e-mail address")
+        return Settled(OutboxStatus.refused.value, "no e-mail address")
+    attempt = outbox.next_attempt(session, invoice, step, Channel.email)
+    message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
+    if message is None:
+        if not combining.still_due(session, inst, invoice, step, now):
+            # A retry after the facts changed (a message voided by a dispute, a payment): nothing new goes out;
+            # the flow asks the ladder again.
+            return Settled(NOT_DUE)
+        try:
+            message = queue_email(session, inst, invoice, step, now, attempt)
+        except FieldError as error:
+            return _refuse(session, invoice, step, Channel.email, now, error, attempt)
+    return _hand_over(session, message, now)
+
+
+def queue_email(
+    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, attempt: int = 1
+) -> OutboxMessage:
+    """The e-mail's outbox row, composed the first time: with the debtor's other invoices for which the same
+    message is due now, each on record with its own row and the facts it states about that invoice."""
+    others = combining.companions(session, inst, invoice, step, now)
+    key = outbox.key_for(invoice, step, Channel.email, attempt)
+    message = outbox.prepare(
+        session,
+        invoice,
+        step,
+        Channel.email,
+        now,
+        lambda: compose.email_for_outbox(
+            session, inst, invoice, step, now, _policy(inst, invoice), key, also=[o for o, _ in others]
+        ),
+        attempt=attempt,
+    )
+    if others:
+        # Each invoice's evidence states its own facts (its deadline, its claim), as if sent on its own.
+        data = {o: compose.stated_facts(session, inst, o, o_step, now, _policy(inst, o)) for o, o_step in others}
+        outbox.add_companions(session, message, others, data)
+    return message
+
+
+def _hand_over(session: Session, message: OutboxMessage, now: datetime) -> Decision:
+    if message.status in (OutboxStatus.sent, OutboxStatus.refused):
+        return Settled(message.status.value)
+    lead = outbox.lead_of(session, message)
+    if lead is not None and message.status is OutboxStatus.queued and lead.status is not OutboxStatus.queued:
+        if lead.status in (OutboxStatus.refused, OutboxStatus.voided):
+            # The one message will not go out: this invoice's goes its own way, composed afresh.
+            message.status = OutboxStatus.voided
+            message.last_error = f"the message of {lead.key} was {lead.status.value}"
+            return Settled(OutboxStatus.voided.value, message.last_error)
+    if lead is not None and not _in_doubt_too_long(message, now):
+        return WaitForLead(lead.key.rsplit(":", 3)[0])
+    group = [message] if lead is not None else [message, *outbox.sent_with(session, message)]
+    if message.status is OutboxStatus.sending:
+        # We stopped after handing it to the server last time: never send twice, record what we know.
+        for m in group:
+            if m.status is OutboxStatus.sending:
+                outbox.mark_sent(session, m, session.get_one(Invoice, m.invoice_id), now, confirmed=False)
+        return Settled(OutboxStatus.sent.value, "it was being sent when the run stopped; recorded as unconfirmed")
+    if not outbox.claim(session, group, now):
+        raise TransientMailError(f"{message.step}: the message changed while it was being prepared; composed again")
+    assert message.content is not None and message.recipient is not None
+    warnings = tuple((message.data or {}).get("warnings", []))
+    return Deliver(message.key, tuple(m.id for m in group), message.content, message.recipient, warnings)
+
+
+def record_delivery(
+    session: Session, deliver: Deliver, now: datetime, error: TransientMailError | PermanentMailError | None = None
+) -> str:
+    """What the mail server said, recorded for every row of the message; returns the outbox status. Accepted:
+    sent, with evidence in each invoice's dossier. A transient error: back in the queue, to go again. A
+    permanent one: this message is refused (no other attempt), and each dossier says why."""
+    for row in deliver.rows:
+        m = session.get_one(OutboxMessage, row)
+        if isinstance(error, TransientMailError):
+            outbox.back_to_queue(m, str(error))
+        elif error is not None:
+            outbox.refuse_in_place(session, m, session.get_one(Invoice, m.invoice_id), now, str(error))
+        elif m.status is OutboxStatus.sending:
+            outbox.mark_sent(session, m, session.get_one(Invoice, m.invoice_id), now, confirmed=True)
+    if isinstance(error, TransientMailError):
+        return OutboxStatus.queued.value
+    return OutboxStatus.refused.value if error is not None else OutboxStatus.sent.value
+
+
+def _in_doubt_too_long(message: OutboxMessage, now: datetime) -> bool:
+    """A combined message left `sending` by a run that never came back: after a day, recorded as in doubt."""
+    since = message.sent_at or message.created_at  # when it was handed to the server
+    return message.status is OutboxStatus.sending and now - since > IN_DOUBT_AFTER
+
+
+# -- letters -----------------------------------------------------------------------------------------------
+
+
+def print_letter(session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime) -> Settled:
+    """Compose the letter once and put it in the print queue (`queued`); it counts as sent when marked posted.
+    A letter voided for not being posted in time is composed afresh, as a new attempt."""
+    attempt = outbox.next_attempt(session, invoice, step, Channel.letter)
+    try:
+        message = queue_letter(session, inst, invoice, step, now, attempt)
+    except FieldError as error:
+        return _refuse(session, invoice, step, Channel.letter, now, error, attempt)
+    if message.status is not OutboxStatus.queued:
+        return Settled(message.status.value)
+    path: Path = print_queue.put(inst, message)
+    return Settled(OutboxStatus.queued.value, f"waits in the print queue: {path}")
+
+
+def queue_letter(
+    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, attempt: int = 1
+) -> OutboxMessage:
+    """The letter's outbox row, composed the first time (printed today: the terms it states count from then)."""
+    return outbox.prepare(
+        session,
+        invoice,
+        step,
+        Channel.letter,
+        now,
+        lambda: compose.letter_for_outbox(session, inst, invoice, step, now, _policy(inst, invoice)),
+        attempt=attempt,
+    )
+
+
+# -- both --------------------------------------------------------------------------------------------------
+
+
+def _refuse(
+    session: Session, invoice: Invoice, step: Step, channel: Channel, now: datetime, error: FieldError, attempt: int
+) -> Settled:
+    """Stored data no message can carry: a business refusal noted in the dossier; retrying would not change it.
+    The creditor's own settings are no such data: a mistake there would refuse every message, so it fails."""
+    if error.field.startswith("creditor."):
+        raise error
+    outbox.refuse(session, invoice, step, channel, now, str(error), attempt)
+    return Settled(OutboxStatus.refused.value, str(error))
+
+
+def _policy(inst: Installation, invoice: Invoice) -> Policy:
+    return policies.policy_for(inst.home, invoice.debtor.number)

@@ -1,0 +1,121 @@
+"""The collection ladder's scenarios: the flow's decisions and tasks on a real Prefect server, its runs executed
+in this process (tests/process/conftest.py), driven through the `dunning` verbs on simulated time, with a real
+SMTP server on loopback. The full ladder, the crash and the scheduled sweep run end to end in tests/flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.engine import dossier_kinds, row
+
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]  # most take seconds
+
+
+def test_payment_midway_stops_the_run_and_nothing_more_is_sent(engine):
+    engine.import_csv([row("P-1", "PAYER", "consumer", "betaler@example.com", amount="100.00")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("call", "P-1", "--not-reached")
+    assert len(engine.subjects()) == 1
+
+    engine.cli("pay", "P-1", "60.00", "--date", "2026-01-12")
+    engine.sweep()
+    assert engine.run_state("P-1")["type"] == "PAUSED", "a partial payment does not stop the ladder"
+    engine.cli("pay", "P-1", "40.00", "--date", "2026-01-13")
+    engine.sweep()
+    assert engine.run_state("P-1")["type"] == "COMPLETED"
+    engine.set_clock("2026-03-01T10:00")
+    assert engine.sweep().strip() == "Nothing to do."
+    assert len(engine.subjects()) == 1
+    assert dossier_kinds(engine, "P-1")[-1] == "note" and "paid" in engine.json("dossier", "P-1")[-1]["summary"]
+
+
+def test_payment_while_a_call_is_waiting_closes_the_case(engine):
+    engine.import_csv([row("P-2", "PAYER2", "business", "b@example.com", amount="50.00")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("pay", "P-2", "50.00")
+    engine.sweep()
+    assert engine.run_state("P-2")["type"] == "COMPLETED"
+    assert engine.json("tasks") == [] and engine.subjects() == []
+
+
+def test_incasso_gate_refuses_when_evidence_is_missing(engine):
+    # Neither an e-mail nor a postal address: nothing can go out, so the dossier never gets the evidence the
+    # gate demands.
+    engine.import_csv([row("G-1", "NOMAIL", "business", email="") | {"street": "", "postcode": "", "city": ""}])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("call", "G-1", "--not-reached")
+    engine.set_clock("2026-01-17T10:00")
+    engine.sweep()
+    engine.set_clock("2026-02-02T10:00")
+    engine.sweep()
+    engine.cli("approve", "G-1", "--by", "Marie")
+    engine.set_clock("2026-03-01T10:00")
+    engine.sweep()
+    run = engine.run_state("G-1")
+    assert run["type"] == "FAILED"
+    assert "herinnering evidence" in run["message"] and "aanmaning evidence" in run["message"]
+    assert "ingebrekestelling evidence" in run["message"]
+    assert not (engine.home / "incasso" / "G-1.json").exists()
+    assert "incasso" not in dossier_kinds(engine, "G-1")
+    assert engine.subjects() == []
+
+
+def test_a_call_due_on_saturday_night_is_offered_on_monday_at_seven(engine):
+    engine.import_csv([row("N-1", "NIGHT", "consumer", "nacht@example.com")])
+    engine.set_clock("2026-01-10T21:30")  # a Saturday: no calls between 20:00 and 07:00, nor on Sundays
+    engine.sweep()
+    assert engine.json("tasks") == [] and engine.run_state("N-1")["type"] == "PAUSED"
+    engine.set_clock("2026-01-11T12:00")
+    assert engine.sweep().strip() == "Nothing to do."
+    engine.set_clock("2026-01-12T07:00")
+    engine.sweep()
+    assert [(t["invoice"], t["kind"]) for t in engine.json("tasks")] == [("N-1", "call")]
+
+
+def test_a_letter_holds_its_run_until_it_is_posted_and_a_late_one_is_printed_anew(engine):
+    engine.import_csv([row("L-1", "PAPER", "consumer", email="")])  # no e-mail address: letters it is
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("call", "L-1", "--not-reached")
+    [letter] = engine.json("letters")
+    assert (letter["invoice"], letter["step"], letter["printed_on"]) == ("L-1", "herinnering", "2026-01-09")
+    assert Path(letter["file"]).read_bytes().startswith(b"%PDF")
+    assert engine.run_state("L-1")["type"] == "PAUSED" and engine.subjects() == []
+
+    engine.set_clock("2026-01-12T10:00")
+    engine.sweep()  # the run looks again: still not posted, it keeps waiting
+    assert "herinnering" not in dossier_kinds(engine, "L-1")
+    out = engine.cli("letters", "posted").stdout  # posted on the 12th: the letter of the 9th is void
+    assert "voided" in out and not Path(letter["file"]).exists()
+    engine.sweep()
+    [reprinted] = engine.json("letters")
+    assert reprinted["printed_on"] == "2026-01-12" and reprinted["file"] != letter["file"]
+    engine.cli("letters", "posted")
+    engine.sweep()
+    [entry] = [e for e in engine.json("dossier", "L-1") if e["kind"] == "herinnering"]
+    assert entry["channel"] == "letter"
+    assert engine.run_state("L-1")["type"] == "PAUSED" and engine.json("tasks") == []
+
+
+def test_not_reached_is_tried_again_in_the_afternoon_and_a_policy_change_applies_at_the_next_wake_up(engine):
+    (engine.home / "policies.toml").unlink()  # the built-in default: three tries
+    engine.import_csv([row("R-1", "RETRY", "consumer", "retry@example.com")])
+    engine.set_clock("2026-01-09T10:00")  # a Friday morning
+    engine.sweep()
+    engine.cli("call", "R-1", "--not-reached")
+    assert engine.subjects() == [] and engine.json("tasks") == []
+    engine.set_clock("2026-01-09T14:00")
+    engine.sweep()
+    assert [(t["invoice"], t["step"]) for t in engine.json("tasks")] == [("R-1", "call-2")]
+    engine.cli("call", "R-1", "--not-reached")
+    assert engine.subjects() == [], "the third try is on Monday morning"
+
+    (engine.home / "policies.toml").write_text('[default]\ncall_attempts = 2\n', encoding="utf-8")
+    engine.set_clock("2026-01-12T09:30")
+    engine.sweep()
+    assert engine.subjects() == ["Herinnering: factuur R-1 is nog niet betaald"]

@@ -1,0 +1,66 @@
+"""A real Prefect server (on SQLite) in a process of its own, as `dunning run` starts one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+@contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """Start it with its database in `home`; yields its API URL; stopped and reaped afterwards."""
+    from dunning.messaging.mailsink import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    }
+    with (home / "server.log").open("wb") as log:
+        server = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_healthy(url, server)
+            yield url
+        finally:
+            stop_process(server)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate, and kill what does not stop in time (a loaded machine); always reap it, so no process outlives
+    its test unnoticed (an unreaped one is a ResourceWarning, an error under filterwarnings=error)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the Prefect server exited at start-up"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"Prefect server at {url} did not become healthy")
