@@ -145,7 +145,7 @@ async def send_message(invoice_number: str, step: Step, now: datetime, policy: P
     for channel in plan_route(invoice_number, step):
         if channel == "letter":
             if print_letter(invoice_number, step) == "queued":
-                # Marking it posted wakes the run at once; until then it looks again every day.
+                # Marked posted, the run goes on at the next sweep; until then it looks again every day.
                 await wait_until(invoice_number, now + timedelta(days=1), f"the {step} letter is waiting to be posted")
             continue
         try:

@@ -26,7 +26,7 @@ class CallOutcome:
     note: str = ""
     by: str = ""
     promised_amount: Decimal | None = None  # None: the whole open amount
-    excuse: str = ""  # from the team's list (dunning.excuses) or the collector's words
+    excuse: str = ""  # from the team's list (dunning.desk.excuses) or the collector's words
     summarised: bool = False  # the agreement was read back to the debtor before hanging up
     dispute: str = ""  # what the debtor contests; not empty: a dispute is registered
     plan_requested: bool = False

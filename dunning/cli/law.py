@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo
 import typer
 
 from dunning.domain.errors import UserError
+from dunning.domain.kinds import KIND_ALIASES, DebtorKind
 from dunning.law import Claim, DataFileError, MissingRateError, Term, compute_claim, fourteen_day_term
 from dunning.law import missing_rate_warning as _missing_rate_warning
 
-# One word for the debtor kind everywhere (the CSV, the database): consumer or business. "commercial" (the
-# law's word, BW 6:119a) is accepted as an alias where people type it.
-_KINDS = {"consumer": "consumer", "business": "business", "commercial": "business"}
+_KINDS = {**{k.value: k.value for k in DebtorKind}, **KIND_ALIASES}  # what --kind takes
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 
 

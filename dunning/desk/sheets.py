@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 from dunning.casework import dossier, invoices
 from dunning.desk.excuses import BUILT_IN, Excuse, as_markdown
 from dunning.domain.kinds import TaskKind, TaskStatus
+from dunning.domain.ladder import CallFact
+from dunning.domain.steps import Step
 from dunning.domain.time import local
 from dunning.storage.models import Debtor, DossierEntry, HumanTask, Invoice, PaymentPlan
 
@@ -71,6 +74,7 @@ def call_sheet(
     calls = [e for e in entries if e.kind == "call"]
     promises = [e for e in calls if (e.data or {}).get("promised_on")]
     contacts = [e for e in entries if e.channel is not None][-3:][::-1]  # calls and messages, latest first
+    open_now, today = invoices.open_amount(session, invoice), local(task.created_at).date()
     lines = [
         f"## Call {invoice.debtor.name} about invoice {invoice.number}",
         f"_Why now: {reason}. Task opened {local(task.created_at).strftime('%Y-%m-%d %H:%M')}._",
@@ -78,7 +82,7 @@ def call_sheet(
         *_facts_table(session, invoice, local(task.created_at).date()),
         "",
         "### Earlier agreements",
-        *([_promise_line(e, entries) for e in promises if e.data] or ["_None._"]),
+        *([_promise_line(e, entries, open_now, today) for e in promises if e.data] or ["_None._"]),
         "",
         "### Disputes and payment plans",
         *(_disputes_and_plans(session, invoice) or ["_None._"]),
@@ -102,13 +106,25 @@ def call_sheet(
     return "\n".join(lines)
 
 
-def _promise_line(call: DossierEntry, entries: list[DossierEntry]) -> str:
-    """A promise and what became of it: broken (a later note says so), or still running."""
+def _promise_line(call: DossierEntry, entries: list[DossierEntry], open_now: Decimal, today: date) -> str:
+    """A promise and what became of it, as the collector needs to know before calling: running (its date has not
+    passed), kept, or broken (a later note says so, or its date passed without the promised payment)."""
     data = call.data or {}
     on = data["promised_on"]
     amount = f"{data['promised_amount']} " if data.get("promised_amount") else ""
-    broken = any(e.kind == "note" and f"promise to pay by {on} broken" in e.summary for e in entries)
-    verdict = "**broken**" if broken else "not broken"
+    promised = CallFact(
+        step=Step.call(1),  # which call does not matter for keeping
+        status=TaskStatus.done,
+        promised_amount=Decimal(data["promised_amount"]) if data.get("promised_amount") else None,
+        open_at_call=Decimal(data["open_at_call"]) if data.get("open_at_call") else None,
+    )
+    noted = any(e.kind == "note" and f"promise to pay by {on} broken" in e.summary for e in entries)
+    if promised.promise_kept(open_now):
+        verdict = "kept"
+    elif noted or date.fromisoformat(on) < today:
+        verdict = "**broken**"
+    else:
+        verdict = "running"
     return f"- promised on {local(call.at).date()} to pay {amount}by **{on}** ({call.by or 'unknown'}): {verdict}"
 
 

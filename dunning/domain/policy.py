@@ -1,5 +1,5 @@
 """How patient the collection ladder is. The built-in default; an operator changes it and adds named policies
-per debtor in DUNNING_HOME/policies.toml (dunning/policies.py)."""
+per debtor in DUNNING_HOME/policies.toml (dunning/casework/policies.py)."""
 
 from __future__ import annotations
 

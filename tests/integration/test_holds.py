@@ -63,7 +63,9 @@ def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_an
         plans.agree(s, invoice, [(date(2026, 4, 1), invoice.amount)], now)
         task = human_tasks.open_task(s, invoice, TaskKind.call, "call-4", now)
         sheet = sheets.call_sheet(s, invoice, task, "again")
-    assert "to pay by **2026-03-01** (Anna): not broken" in sheet
+    # Promised for 1 March, still all open when the fourth call is offered on 9 March: broken, even before the
+    # ladder noted it.
+    assert "to pay by **2026-03-01** (Anna): **broken**" in sheet
     assert "- dispute-1 raised 2026-03-09: wrong price; rejected (price as quoted)" in sheet
     assert "- payment plan agreed 2026-03-09: 2026-04-01 " in sheet and "**active**" in sheet
     contacts = sheet.split("### Last contacts")[1].split("###")[0]

@@ -1,6 +1,8 @@
+
 """Storage on SQLite and PostgreSQL: exact money, UTC moments, keys that make side effects happen once, one clock,
 and the CLI verbs that read and write it."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -19,6 +21,7 @@ from dunning.casework import answers, dossier, facts, human_tasks, invoices
 from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, TaskKind, TaskStatus
+from dunning.domain.steps import Step
 from dunning.domain.time import AMSTERDAM
 from dunning.messaging import outbox
 from dunning.storage import clock, db
@@ -201,13 +204,15 @@ def test_marking_sent_twice_records_one_dossier_entry(installation, invoice_numb
     for _ in range(2):
         with db.transaction(installation) as s:
             invoice = invoices.get(s, invoice_number)
-            message = outbox.prepare(s, invoice, "herinnering", Channel.email, NOW, composer([]))
-            outbox.begin_sending(message)
+            message = outbox.prepare(s, invoice, Step.parse("herinnering"), Channel.email, NOW, composer([]))
+            outbox.claim(s, [message], NOW)
             outbox.mark_sent(s, message, invoice, NOW, confirmed=True)
     with db.transaction(installation) as s:
         [entry] = s.scalars(select(DossierEntry))
         assert (entry.kind, entry.channel, entry.message_id) == ("herinnering", "email", "<m1@example.invalid>")
-        assert entry.content_hash == s.scalars(select(OutboxMessage)).one().sha256
+        # The evidence names the content that went out: its SHA-256, computed here from the stored bytes.
+        sent = s.scalars(select(OutboxMessage)).one()
+        assert entry.content_hash == hashlib.sha256(sent.content).hexdigest()
 
 
 def test_dossier_record_with_the_same_key_twice_gives_one_entry(installation, invoice_number):

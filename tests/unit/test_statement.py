@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 
 from dunning.domain.statement import interest_start, state_claim
-from dunning.law import collection_costs
 
 
 def consumer_claim(today, payments=(), term_deadline=date(2026, 3, 24)):
@@ -44,8 +43,12 @@ def test_consumer_costs_are_owed_once_the_term_has_passed():
 def test_a_partial_payment_within_the_term_lowers_the_costs():
     # HR 25-11-2016 (ECLI:NL:HR:2016:2704): costs over the balance left when the term ends
     claim = consumer_claim(date(2026, 4, 1), payments=[(date(2026, 3, 20), Decimal("1000.00"))])
-    assert claim.costs == collection_costs(claim.principal, consumer=True)
-    assert claim.costs < Decimal("425.00")
+    # By hand: interest runs from 1 March up to and including the day of payment, 20 March: 20 days at 4%
+    # (non-commercial rate from 2026-01-01) on 3,000.00 = 3000 x 0.04 x 20/365 = 6.575 -> 6.58. The 1,000.00
+    # pays that interest first (BW 6:44), then 993.42 principal: 2,006.58 left when the term ends (24 March).
+    # Costs over that balance: 15% of 2,006.58 = 300.987 -> 300.99 (instead of 425.00 over 3,000.00).
+    assert claim.principal == Decimal("2006.58")
+    assert claim.costs == Decimal("300.99")
 
 
 def test_no_consumer_interest_before_default():
