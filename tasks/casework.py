@@ -114,11 +114,11 @@ def open_approval(invoice_number: str, step: Step, question: str) -> HumanStep:
         invoice = invoices.get(s, invoice_number)
         now = clock.now(s)
         t = human_tasks.open_task(s, invoice, TaskKind.approval, step, now)
-        message = Step.send(step.gate)
         preview = None
         if step.gate in LADDER and invoice.debtor.email:
+            # The approver reads the message itself (the incasso hand-off has none: the sheet says what goes).
             policy = policies.policy_for(inst.home, invoice.debtor.number)
-            preview = compose.preview_email(s, inst, invoice, message, now, policy)
+            preview = compose.preview_email(s, inst, invoice, Step.send(step.gate), now, policy)
         return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview))
 
 

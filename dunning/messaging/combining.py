@@ -51,7 +51,7 @@ def companions(
 
 
 def _promise(session: Session, invoice: Invoice, confirmation: Step) -> tuple[object, object]:
-    call = find(session, invoice, str(confirmation.about)) if confirmation.about else None
+    call = find(session, invoice, confirmation.about) if confirmation.about else None
     outcome = (call.outcome if call else None) or {}
     return outcome.get("promised_on"), outcome.get("promised_amount")
 

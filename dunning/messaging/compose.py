@@ -180,9 +180,21 @@ def letter_for_outbox(
 def preview_email(
     session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, policy: Policy
 ) -> tuple[str, str]:
-    """Subject and plain text of the e-mail `step` would send now, for the approver; nothing is used up."""
-    email = compose(session, inst, invoice, step, Channel.email, now, policy, preview=True).email
+    """Subject and plain text of the e-mail `step` would send now, for the approver; nothing is used up. Data
+    no message can carry is said instead: the approver learns the message would be refused."""
+    try:
+        email = compose(session, inst, invoice, step, Channel.email, now, policy, preview=True).email
+    except FieldError as error:
+        if not refusable(error):
+            raise
+        return f"{step} cannot go out by e-mail", f"It would be refused: {error}"
     return email.subject, email.text
+
+
+def refusable(error: FieldError) -> bool:
+    """The case's own data (the debtor, the invoice, a note) no message can carry: a business refusal. Not the
+    creditor's settings: a mistake there would refuse every message, so it fails loudly instead."""
+    return not error.field.startswith("creditor.")
 
 
 def stated_facts(
@@ -214,7 +226,7 @@ def preview_step(session: Session, invoice: Invoice, message: Message) -> Step:
 
 def explanation(session: Session, invoice: Invoice, step: Step) -> str:
     """Why the dispute a betwisting-afgewezen answers does not stand, as the debtor reads it ("" while none)."""
-    task = human_tasks.find(session, invoice, str(step.about)) if step.about else None
+    task = human_tasks.find(session, invoice, step.about) if step.about else None
     return str(((task.outcome if task else None) or {}).get("resolution") or "")
 
 
@@ -376,7 +388,7 @@ def _agreement(
     session: Session, invoice: Invoice, step: Step, open_amount: Decimal, given: Given | None
 ) -> dict[str, Any]:
     """What the call agreed. The collector's own note stays internal: only the date and amount are confirmed."""
-    call = human_tasks.find(session, invoice, str(step.about)) if step.about else None
+    call = human_tasks.find(session, invoice, step.about) if step.about else None
     outcome = (call.outcome if call else None) or {}
     promised = (given.promised_on if given else None) or outcome.get("promised_on")
     if not promised:
@@ -400,7 +412,7 @@ def _plan(session: Session, step: Step, given: Given | None) -> list[dict[str, A
 
 def _dispute(session: Session, invoice: Invoice, step: Step, given: Given | None) -> dict[str, Any]:
     """When the debtor raised it and why it does not stand: the explanation given when it was rejected."""
-    task = human_tasks.find(session, invoice, str(step.about)) if step.about else None
+    task = human_tasks.find(session, invoice, step.about) if step.about else None
     if task is None:
         raise UserError(f"invoice {invoice.number} has no dispute")
     answer = (given.explanation if given else None) or explanation(session, invoice, step)

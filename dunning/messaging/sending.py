@@ -217,9 +217,8 @@ def queue_letter(
 def _refuse(
     session: Session, invoice: Invoice, step: Step, channel: Channel, now: datetime, error: FieldError, attempt: int
 ) -> Settled:
-    """Stored data no message can carry: a business refusal noted in the dossier; retrying would not change it.
-    The creditor's own settings are no such data: a mistake there would refuse every message, so it fails."""
-    if error.field.startswith("creditor."):
+    """Stored data no message can carry: a business refusal noted in the dossier; retrying would not change it."""
+    if not compose.refusable(error):
         raise error
     outbox.refuse(session, invoice, step, channel, now, str(error), attempt)
     return Settled(OutboxStatus.refused.value, str(error))

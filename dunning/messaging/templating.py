@@ -40,7 +40,7 @@ Context contract (mappings, or objects with these attributes, as `config.Credito
 - ``pay_by`` (date or None): the date asked to pay by; required for the ingebrekestelling (for a letter to a
   consumer: ``dunning.law.fourteen_day_term(posted).deadline``) and for the incasso-aankondiging (the first
   day the claim may be handed over is the day after it)
-- ``claim`` (`dunning.statement.Statement` or None): principal, interest, costs as the law module states
+- ``claim`` (`dunning.domain.statement.Statement` or None): principal, interest, costs as the law module states
   them; required for the ingebrekestelling, optional for the incasso-aankondiging
 - ``personal_note`` (str or None): the collector's free-text paragraph; line breaks are kept
 - ``agreement`` (betaalafspraak only): ``promised_on`` (date), ``amount`` (Decimal), ``spoke_with`` (str, may

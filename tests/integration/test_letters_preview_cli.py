@@ -1,5 +1,5 @@
 """`dunning preview`: an invoice from the installation's database rendered to files, without sending, on SQLite
-and PostgreSQL; and the letter context built from the database."""
+and PostgreSQL; and the message context built from the database."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from dunning.casework.human_tasks import CallOutcome, open_task
 from dunning.cli.letters import register, run_preview
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, DebtorKind, TaskKind
+from dunning.domain.policy import DEFAULT
+from dunning.domain.steps import Message, Step
 from dunning.law import fourteen_day_term
-from dunning.messaging.letters import letter_context
-from dunning.messaging.messages import claim_statement
+from dunning.messaging.compose import claim_statement, compose
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
 from dunning.storage.models import Debtor, Invoice
@@ -80,8 +81,8 @@ def test_preview_by_email_in_english_writes_the_parts(invoices_on_file, tmp_path
 def test_the_letter_context_lists_open_invoices_and_states_the_claim_by_the_law_module(invoices_on_file):
     with db.transaction(invoices_on_file) as s:
         invoice = s.query(Invoice).filter_by(number="F-1").one()
-        context = letter_context(s, invoices_on_file, invoice, "ingebrekestelling", date(2026, 11, 23),
-                                 date(2026, 12, 9))
+        context = compose(s, invoices_on_file, invoice, Step.send(Message.ingebrekestelling), Channel.letter, NOW,
+                          DEFAULT, preview=True).values
         expected = claim_statement(s, invoices_on_file, invoice, date(2026, 11, 23), date(2026, 12, 9))
     assert [i["number"] for i in context["open_invoices"]] == ["F-1", "F-2"]
     assert context["claim"] == expected
@@ -98,7 +99,7 @@ def test_preview_of_a_betaalafspraak_uses_the_promise_from_the_last_call(invoice
     text = pdf_text(written[0])
     assert "Bedankt voor het telefoongesprek met Jan." in text
     assert "U betaalt EUR 1.234,56 uiterlijk 4 december 2026." in text
-    assert "Betaalt na salaris." in text
+    assert "Betaalt na salaris." not in text  # the collector's own note stays internal
 
 
 def test_preview_of_a_betalingsregeling_takes_the_instalments(invoices_on_file, tmp_path):

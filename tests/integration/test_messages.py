@@ -9,7 +9,8 @@ from dunning.casework import answers, human_tasks, invoices, personal_notes
 from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.kinds import Channel, DebtorKind, TaskKind
 from dunning.domain.policy import DEFAULT
-from dunning.messaging import messages
+from dunning.domain.steps import Step
+from dunning.messaging import compose
 from dunning.messaging.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
 from dunning.storage import db
 from dunning.storage.models import Debtor, Invoice
@@ -29,7 +30,8 @@ def _invoice(s) -> Invoice:
 
 def _text(installation, tmp_path, step: str) -> str:
     with db.transaction(installation) as s:
-        composed = messages.compose(s, installation, invoices.get(s, "F/1"), step, NOW, DEFAULT, f"F/1:{step}:email:1")
+        composed = compose.email_for_outbox(s, installation, invoices.get(s, "F/1"), Step.parse(step), NOW, DEFAULT,
+                                            f"F/1:{step}:email:1")
     path = tmp_path / f"{step.replace('@', '-')}.eml"
     path.write_bytes(composed.content)
     return _read(path).get_body(preferencelist=("plain",)).get_content()
@@ -46,7 +48,8 @@ def test_a_preview_shows_the_note_without_using_it_up(installation):
     with db.transaction(installation) as s:
         invoice = _invoice(s)
         personal_notes.add(s, invoice, "Bel gerust terug.", None, NOW)
-        values, _ = messages.context(s, installation, invoice, "herinnering", NOW.date(), DEFAULT, preview=True)
+        values = compose.compose(s, installation, invoice, Step.parse("herinnering"), Channel.email, NOW, DEFAULT,
+                                 preview=True).values
         assert values["personal_note"] == "Bel gerust terug."
         assert personal_notes.waiting(s, invoice)
 
@@ -58,7 +61,8 @@ def test_the_invoice_copy_on_file_is_attached(installation, tmp_path):
     copy.parent.mkdir(parents=True)
     copy.write_bytes(b"%PDF-1.4 invoice copy")
     with db.transaction(installation) as s:
-        composed = messages.compose(s, installation, invoices.get(s, "F/1"), "herinnering", NOW, DEFAULT, "k:1")
+        composed = compose.email_for_outbox(s, installation, invoices.get(s, "F/1"), Step.parse("herinnering"), NOW,
+                                            DEFAULT, "k:1")
     (tmp_path / "m.eml").write_bytes(composed.content)
     [attachment] = list(_read(tmp_path / "m.eml").iter_attachments())
     assert attachment.get_filename() == "F-1.pdf"

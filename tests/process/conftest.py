@@ -37,10 +37,12 @@ def prefect_here(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """Point this process's Prefect client at the session's server. Prefect reads its settings from the
     environment once, at import; the flow runs executed here and the verbs run in-process use those."""
     import prefect.context
+    import prefect.results
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
     patch = pytest.MonkeyPatch()
+    patch.setattr(prefect.results, "_read_server_default_result_storage_block_id", _server_default_storage)
     patch.setenv("PREFECT_API_URL", prefect_api)
     patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-client")))
     patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -54,6 +56,23 @@ def prefect_here(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> 
         EventsWorker.drain_all(timeout=10, at_exit=False)
         patch.undo()
         prefect.context.refresh_global_settings_context()
+
+
+def _server_default_storage():  # type: ignore[no-untyped-def]
+    """prefect.results._read_server_default_result_storage_block_id of Prefect 3.8.8, with its client closed. The
+    original opens a sync API client at every flow run start and never closes it: harmless in a flow run's own
+    process, which exits, but here every run would leave an unclosed socket behind (a ResourceWarning, an error
+    under filterwarnings=error, reported in whichever test the garbage collector happens to run)."""
+    import httpx
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    try:
+        with get_client(sync_client=True) as client:
+            configuration = client.read_server_default_result_storage()
+    except (PrefectHTTPStatusError, httpx.HTTPError, RuntimeError, ValueError):
+        return None
+    return configuration.default_result_storage_block_id
 
 
 @pytest.fixture
