@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dunning.domain.errors import UserError
+from dunning.domain.fields import line_problem
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def load(home_dir: Path | None = None) -> Installation:
     unknown_creditor = set(creditor_values) - set(Creditor.__dataclass_fields__)
     if unknown_creditor:
         raise UserError(f"{settings}: unknown setting(s) in [creditor]: {', '.join(sorted(unknown_creditor))}")
+    _check_lines(settings, "creditor.", creditor_values)
+    _check_lines(settings, "", {k: values[k] for k in ("sender", "smtp_host", "smtp_username") if k in values})
     creditor = Creditor(**creditor_values)
     env = {
         "database_url": os.environ.get("DUNNING_DATABASE_URL"),
@@ -123,6 +126,14 @@ def load(home_dir: Path | None = None) -> Installation:
     if unknown:
         raise UserError(f"{settings}: unknown setting(s): {', '.join(sorted(unknown))}")
     return Installation(home=h, creditor=creditor, **values)
+
+
+def _check_lines(settings: Path, prefix: str, values: dict) -> None:
+    """Settings that go into every message's header or address block: one line each, the rule debtor data
+    follows too (dunning.domain.fields), so a mistake is named at start-up, not by the first send."""
+    for key, value in values.items():
+        if isinstance(value, str) and (problem := line_problem(value)):
+            raise UserError(f"{settings}: {prefix}{key}: {problem}")
 
 
 def write_runtime(inst: Installation, **values: object) -> None:

@@ -61,7 +61,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 class StepText(TypeDecorator[Step]):
     """A step of the vocabulary, stored as its text ("betaalafspraak@call-2"); read back as a `Step`."""
 
-    impl = String(60)
+    impl = String  # the length per column: StepText(60)
     cache_ok = True
 
     def process_bind_param(self, value: Step | str | None, dialect: Dialect) -> str | None:

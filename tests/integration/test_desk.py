@@ -12,6 +12,7 @@ from dunning.casework import answers, disputes, human_tasks, invoices, plans
 from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, OutboxStatus, PaymentKind, PlanStatus, TaskKind, TaskStatus
+from dunning.domain.steps import Step
 from dunning.messaging import outbox
 from dunning.messaging.outbox import Composed
 from dunning.storage import db
@@ -125,8 +126,8 @@ def test_one_call_per_debtor_the_second_invoices_call_joins_the_first_and_is_ans
     installation, two_invoices
 ):
     with db.transaction(installation) as s:
-        first = human_tasks.open_call(s, invoices.get(s, "F-1"), "call-1", NOW)
-        second = human_tasks.open_call(s, invoices.get(s, "F-2"), "call-1", NOW)
+        first = human_tasks.open_call(s, invoices.get(s, "F-1"), Step.parse("call-1"), NOW)
+        second = human_tasks.open_call(s, invoices.get(s, "F-2"), Step.parse("call-1"), NOW)
         assert second.joined_to_id == first.id and human_tasks.all_open(s) == [first]
         answers.complete_call(s, first, CallOutcome(reached=True, spoke_with="Jan", promised_on=date(2026, 3, 20),
                                                         promised_amount=Decimal("50.00"), by="Anna"), NOW)
@@ -139,8 +140,8 @@ def test_one_call_per_debtor_the_second_invoices_call_joins_the_first_and_is_ans
 
 def test_when_the_call_covering_others_goes_away_unanswered_they_stand_on_their_own(installation, two_invoices):
     with db.transaction(installation) as s:
-        human_tasks.open_call(s, invoices.get(s, "F-1"), "call-1", NOW)
-        second = human_tasks.open_call(s, invoices.get(s, "F-2"), "call-1", NOW)
+        human_tasks.open_call(s, invoices.get(s, "F-1"), Step.parse("call-1"), NOW)
+        second = human_tasks.open_call(s, invoices.get(s, "F-2"), Step.parse("call-1"), NOW)
         human_tasks.cancel_open(s, invoices.get(s, "F-1"), NOW, "invoice paid")
         assert second.joined_to_id is None and second.status is TaskStatus.open
         assert invoices.get(s, "F-2").wake_at == NOW
@@ -149,8 +150,8 @@ def test_when_the_call_covering_others_goes_away_unanswered_they_stand_on_their_
 
 def test_a_courtesy_call_is_never_joined(installation, two_invoices):
     with db.transaction(installation) as s:
-        human_tasks.open_call(s, invoices.get(s, "F-1"), "courtesy-call", NOW)
-        second = human_tasks.open_call(s, invoices.get(s, "F-2"), "call-1", NOW)
+        human_tasks.open_call(s, invoices.get(s, "F-1"), Step.parse("courtesy-call"), NOW)
+        second = human_tasks.open_call(s, invoices.get(s, "F-2"), Step.parse("call-1"), NOW)
         assert second.joined_to_id is None
 
 

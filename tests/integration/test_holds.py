@@ -10,6 +10,7 @@ from test_storage import add_invoice, dunning, ok
 from dunning.casework import answers, holds, human_tasks, invoices
 from dunning.desk import sheets
 from dunning.domain.kinds import TaskKind
+from dunning.domain.steps import Step
 from dunning.storage import db
 
 
@@ -38,7 +39,7 @@ def test_the_call_sheet_shows_the_hold_and_the_debtors_other_open_invoices(insta
         invoice = add_invoice(s, "F-1")
         add_invoice(s, "F-2", amount="75.00")
         holds.put_on_hold(s, invoice.debtor, "ingebrekestelling of invoice F-1", now, key="k")
-        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", now)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), now)
         sheet = sheets.call_sheet(s, invoices.get(s, "F-1"), task, "first call")
     assert "**Credit hold since 2026-03-09: no new deliveries** (ingebrekestelling of invoice F-1)" in sheet
     assert "| Also open | F-2, due 2026-02-04 (33 days overdue): EUR 75.00 |" in sheet
@@ -54,14 +55,14 @@ def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_an
         invoice = add_invoice(s, "F-1")
         invoice.debtor.call_times = "mornings, not on Wednesday"
         for n, reached in enumerate((False, False, True), start=1):
-            task = human_tasks.open_task(s, invoice, TaskKind.call, f"call-{n}", now)
+            task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse(f"call-{n}"), now)
             outcome = CallOutcome(reached=reached, by="Anna", spoke_with="Jan" if reached else "",
                                   promised_on=date(2026, 3, 1) if reached else None)
             answers.complete_call(s, task, outcome, now)
         disputes.raise_dispute(s, invoice, "wrong price", now, responsible="Marie")
         disputes.resolve(s, invoice, upheld=False, now=now, reason="price as quoted")
         plans.agree(s, invoice, [(date(2026, 4, 1), invoice.amount)], now)
-        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-4", now)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-4"), now)
         sheet = sheets.call_sheet(s, invoice, task, "again")
     # Promised for 1 March, still all open when the fourth call is offered on 9 March: broken, even before the
     # ladder noted it.

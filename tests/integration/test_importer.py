@@ -16,6 +16,7 @@ from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, DebtorKind
 from dunning.storage import db
 from dunning.storage.models import Debtor, Invoice
+from tests.support import cli
 
 DUNNING = Path(sys.executable).parent / "dunning"
 
@@ -232,6 +233,13 @@ def test_missing_column_names_the_column(installation, tmp_path):
 
 
 def dunning(installation, *args: str) -> subprocess.CompletedProcess[str]:
+    """`dunning ARGS` on this installation, in this process (tests/support/cli.py): exit code, stdout, stderr."""
+    env = {"DUNNING_HOME": str(installation.home), "DUNNING_DATABASE_URL": installation.database_url}
+    return cli.run(*args, env=env)
+
+
+def dunning_process(installation, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `dunning` executable: for what only a process shows (the entry point, its exit code)."""
     env = {**os.environ, "DUNNING_HOME": str(installation.home), "DUNNING_DATABASE_URL": installation.database_url}
     return subprocess.run([str(DUNNING), *args], env=env, capture_output=True, text=True, timeout=60)
 
@@ -269,7 +277,7 @@ def test_cli_rejects_a_bad_file_with_one_line_and_exit_code_2(installation, tmp_
 
 
 def test_cli_reports_a_missing_file_in_one_line(installation, tmp_path):
-    done = dunning(installation, "import", "invoices", str(tmp_path / "nope.csv"))
+    done = dunning_process(installation, "import", "invoices", str(tmp_path / "nope.csv"))  # the real executable
     assert (done.returncode, done.stderr) == (2, f"dunning: error: {tmp_path / 'nope.csv'}: no such file\n")
 
 

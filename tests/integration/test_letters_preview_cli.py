@@ -92,7 +92,7 @@ def test_the_letter_context_lists_open_invoices_and_states_the_claim_by_the_law_
 def test_preview_of_a_betaalafspraak_uses_the_promise_from_the_last_call(invoices_on_file, tmp_path):
     with db.transaction(invoices_on_file) as s:
         invoice = s.query(Invoice).filter_by(number="F-1").one()
-        task = open_task(s, invoice, TaskKind.call, "call-1", NOW)
+        task = open_task(s, invoice, TaskKind.call, Step.parse("call-1"), NOW)
         complete_call(s, task, CallOutcome(reached=True, spoke_with="Jan", promised_on=date(2026, 12, 4),
                                            note="Betaalt na salaris."), NOW)
     written = run_preview(invoices_on_file.home, "F-1", step="betaalafspraak", out=tmp_path)

@@ -72,7 +72,7 @@ def test_the_invoice_copy_on_file_is_attached(installation, tmp_path):
 def test_a_promise_is_confirmed_with_its_date_and_amount_and_the_collectors_note_stays_internal(installation, tmp_path):
     with db.transaction(installation) as s:
         invoice = _invoice(s)
-        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), NOW)
         outcome = CallOutcome(reached=True, spoke_with="Piet", promised_on=date(2026, 3, 20),
                               note="klonk geïrriteerd", by="Anna")
         answers.complete_call(s, task, outcome, NOW)

@@ -9,6 +9,7 @@ from test_storage import add_invoice, ok
 
 from dunning.casework import answers, holds, human_tasks
 from dunning.domain.kinds import Channel, TaskKind
+from dunning.domain.steps import Step
 from dunning.messaging import outbox, print_queue
 from dunning.messaging.outbox import Composed
 from dunning.storage import clock, db
@@ -19,7 +20,7 @@ def test_the_overview_lists_open_tasks_unposted_letters_and_holds(installation):
     with db.transaction(installation) as s:
         invoice = add_invoice(s, "F-1")
         clock.set_simulated(s, datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
-        human_tasks.open_task(s, invoice, TaskKind.call, "call-1", printed)
+        human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), printed)
         letter = Composed("Jan, Kerkstraat 1", "herinnering F-1", b"%PDF-", None, {"printed_on": "2026-03-06"})
         message = outbox.prepare(s, invoice, "herinnering", Channel.letter, printed, lambda: letter)
         print_queue.put(installation, message)
@@ -56,7 +57,7 @@ def test_the_overview_lists_payment_plans_asked_for_until_one_is_agreed(installa
     asked = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
     with db.transaction(installation) as s:
         invoice = add_invoice(s, "F-1")
-        call = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", asked)
+        call = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), asked)
         outcome = human_tasks.CallOutcome(reached=True, spoke_with="Mevr. Jansen", plan_requested=True, by="Anna")
         answers.complete_call(s, call, outcome, asked)
         clock.set_simulated(s, datetime(2026, 3, 9, 9, 0, tzinfo=UTC))

@@ -21,11 +21,12 @@ from dunning.casework import answers, dossier, facts, human_tasks, invoices
 from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, TaskKind, TaskStatus
-from dunning.domain.steps import Step
+from dunning.domain.steps import Message, Step
 from dunning.domain.time import AMSTERDAM
 from dunning.messaging import outbox
-from dunning.storage import clock, db
+from dunning.storage import clock, config, db
 from dunning.storage.models import Debtor, DossierEntry, HumanTask, Invoice, OutboxMessage, Payment
+from tests.support import cli
 
 DUNNING = Path(sys.executable).parent / "dunning"
 NOW = datetime(2026, 3, 5, 9, 0, tzinfo=AMSTERDAM)
@@ -102,7 +103,7 @@ def test_datetimes_come_back_timezone_aware_in_utc(installation, invoice_number)
         invoice = invoices.get(s, invoice_number)
         invoice.wake_at = summer
         dossier.record(s, invoice, key="k", kind="note", at=NOW, summary="note")
-        human_tasks.open_task(s, invoice, TaskKind.call, "call-1", summer)
+        human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), summer)
 
     with db.transaction(installation) as s:
         invoice = invoices.get(s, invoice_number)
@@ -241,12 +242,12 @@ def test_completing_a_call_twice_records_one_dossier_entry(installation, invoice
     outcome = CallOutcome(reached=True, spoke_with="Jan", promised_on=date(2026, 3, 10), note="salary on the 9th",
                           by="Anna")
     with db.transaction(installation) as s:
-        human_tasks.open_task(s, invoices.get(s, invoice_number), TaskKind.call, "call-1", NOW)
+        human_tasks.open_task(s, invoices.get(s, invoice_number), TaskKind.call, Step.parse("call-1"), NOW)
     with db.transaction(installation) as s:
         task = human_tasks.open_task_of(s, invoices.get(s, invoice_number), TaskKind.call)
         assert answers.complete_call(s, task, outcome, NOW) is True
     with db.transaction(installation) as s:  # the UI form reports the same outcome after the CLI did
-        task = human_tasks.find(s, invoices.get(s, invoice_number), "call-1")
+        task = human_tasks.find(s, invoices.get(s, invoice_number), Step.parse("call-1"))
         assert answers.complete_call(s, task, replace(outcome, note="other"), NOW + timedelta(minutes=5)) is False
 
     with db.transaction(installation) as s:
@@ -262,8 +263,9 @@ def test_completing_a_call_twice_records_one_dossier_entry(installation, invoice
 def test_opening_the_same_task_twice_gives_one_task(installation, invoice_number):
     with db.transaction(installation) as s:
         invoice = invoices.get(s, invoice_number)
-        first = human_tasks.open_task(s, invoice, TaskKind.approval, "approve-ingebrekestelling", NOW)
-        assert human_tasks.open_task(s, invoice, TaskKind.approval, "approve-ingebrekestelling", NOW) is first
+        approval = Step.approval("ingebrekestelling")
+        first = human_tasks.open_task(s, invoice, TaskKind.approval, approval, NOW)
+        assert human_tasks.open_task(s, invoice, TaskKind.approval, approval, NOW) is first
     assert count(installation, HumanTask) == 1
 
 
@@ -272,7 +274,7 @@ def test_facts_snapshot_counts_a_refused_herinnering_as_attempted_but_not_as_evi
     with db.transaction(installation) as s:
         invoice = invoices.get(s, invoice_number)
         invoices.register_payment(s, invoice, Decimal("40.00"), date(2026, 3, 1), NOW)
-        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), NOW)
         answers.complete_call(s, task, CallOutcome(reached=False), NOW)
         outbox.refuse(s, invoice, "herinnering", Channel.email, NOW, "no e-mail address")
         outbox.refuse(s, invoice, "herinnering", Channel.email, NOW, "no e-mail address")  # a replay
@@ -281,8 +283,8 @@ def test_facts_snapshot_counts_a_refused_herinnering_as_attempted_but_not_as_evi
         snapshot = facts.load(s, invoices.get(s, invoice_number))
         notes = [e.summary for e in dossier.entries(s, invoices.get(s, invoice_number)) if e.kind == "note"]
     assert snapshot.open_amount == Decimal("60.00") and type(snapshot.open_amount) is Decimal
-    assert [(c.step, c.status, c.reached) for c in snapshot.calls] == [("call-1", TaskStatus.done, False)]
-    assert snapshot.attempted == {"herinnering": NOW}
+    assert [(c.step, c.status, c.reached) for c in snapshot.calls] == [(Step.call(1), TaskStatus.done, False)]
+    assert snapshot.attempted == {Step.send(Message.herinnering): NOW}
     assert snapshot.evidence == {}
     assert notes == ["herinnering not sent by email: no e-mail address"]
 
@@ -392,6 +394,13 @@ def test_unknown_invoice_is_a_user_error(installation):
 
 
 def dunning(installation, *args: str) -> subprocess.CompletedProcess[str]:
+    """`dunning ARGS` on this installation, in this process (tests/support/cli.py): exit code, stdout, stderr."""
+    env = {"DUNNING_HOME": str(installation.home), "DUNNING_DATABASE_URL": installation.database_url}
+    return cli.run(*args, env=env)
+
+
+def dunning_process(installation, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `dunning` executable: for what only a process shows (the entry point, its exit code)."""
     env = {**os.environ, "DUNNING_HOME": str(installation.home), "DUNNING_DATABASE_URL": installation.database_url}
     return subprocess.run([str(DUNNING), *args], env=env, capture_output=True, text=True, timeout=60)
 
@@ -415,7 +424,7 @@ def test_cli_pay_registers_a_payment(installation, invoice_number):
 def test_cli_dossier_json_lists_the_evidence_in_order(installation, invoice_number):
     with db.transaction(installation) as s:
         invoice = invoices.get(s, invoice_number)
-        task = human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), NOW)
         answers.complete_call(s, task, CallOutcome(reached=False, by="Anna"), NOW)
     ok(installation, "pay", invoice_number, "100", "--date", "2026-03-01")
 
@@ -434,10 +443,10 @@ def test_cli_tasks_json_lists_open_tasks(installation, invoice_number):
     assert json.loads(ok(installation, "tasks", "--json")) == []
     with db.transaction(installation) as s:
         invoice = invoices.get(s, invoice_number)
-        human_tasks.open_task(s, invoice, TaskKind.call, "call-1", NOW)
-        done = human_tasks.open_task(s, add_invoice(s, "F-2"), TaskKind.call, "call-1", NOW)
+        human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), NOW)
+        done = human_tasks.open_task(s, add_invoice(s, "F-2"), TaskKind.call, Step.parse("call-1"), NOW)
         answers.complete_call(s, done, CallOutcome(reached=False), NOW)
-        human_tasks.open_task(s, invoices.get(s, "F-2"), TaskKind.approval, "approve-ingebrekestelling",
+        human_tasks.open_task(s, invoices.get(s, "F-2"), TaskKind.approval, Step.parse("approve-ingebrekestelling"),
                               NOW + timedelta(days=1))
 
     rows = json.loads(ok(installation, "tasks", "--json"))
@@ -495,7 +504,13 @@ def test_cli_mistakes_give_one_line_and_exit_code_2(installation, invoice_number
 
 @pytest.mark.parametrize("args", [["pay", "F-1", "-5"], ["pay", "F-1"]], ids=["negative amount", "missing amount"])
 def test_cli_usage_mistakes_give_one_line_and_exit_code_2(installation, invoice_number, args):
-    done = dunning(installation, *args)
+    done = dunning_process(installation, *args)  # the executable's own exit code, as a shell sees it
     assert "Traceback" not in done.stderr
     assert done.returncode == 2
     assert count(installation, Payment) == 0
+
+
+def test_a_settings_value_with_a_tab_or_line_break_is_named_at_load(tmp_path):
+    (tmp_path / "settings.toml").write_text('sender = "Debiteuren\\t<d@example.com>"\n[creditor]\nname = "A\\nB"\n')
+    with pytest.raises(UserError, match=r"settings.toml: creditor.name: line breaks and other control characters"):
+        config.load(tmp_path)
