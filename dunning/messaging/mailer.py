@@ -17,7 +17,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 import aiosmtplib
 
@@ -183,24 +183,6 @@ def message_bytes(message: EmailMessage) -> bytes:
 
 
 # -- delivering --------------------------------------------------------------------------------------------
-
-
-class Mailer(Protocol):
-    async def deliver(self, message: EmailMessage) -> None: ...
-
-
-def _recipients(message: EmailMessage) -> list[str]:
-    return [a.addr_spec for name in ("To", "Cc", "Bcc") for a in getattr(message[name], "addresses", ())]
-
-
-class SmtpMailer:
-    """Delivers through the SMTP server in `settings`; returns only once the server accepted the message."""
-
-    def __init__(self, settings: SmtpSettings):
-        self.settings = settings
-
-    async def deliver(self, message: EmailMessage) -> None:
-        await deliver_raw(self.settings, message_bytes(message), _recipients(message))
 
 
 async def deliver_raw(s: SmtpSettings, content: bytes, recipients: list[str]) -> None:

@@ -12,10 +12,10 @@ from dunning.messaging.mailer import (
     Attachment,
     InvalidAddressError,
     PermanentMailError,
-    SmtpMailer,
     SmtpSettings,
     TransientMailError,
     compose_email,
+    deliver_raw,
     message_bytes,
 )
 from dunning.messaging.mailsink import MailSink, free_port
@@ -42,8 +42,12 @@ def make_message(settings, *, to_name="Jan de Vries", to_address="jan@example.nl
                          message_id_key=key, now=NOW, **extra)
 
 
+def recipients(message):
+    return [a.addr_spec for a in message["To"].addresses]
+
+
 def deliver(settings, message):
-    asyncio.run(SmtpMailer(settings).deliver(message))
+    asyncio.run(deliver_raw(settings, message_bytes(message), recipients(message)))
 
 
 def test_delivered_message_is_stored_byte_identical_with_its_headers(sink, settings):
@@ -124,7 +128,8 @@ def test_server_that_never_answers_raises_transient_error_after_the_timeout():
         server = await asyncio.start_server(accept_and_stay_silent, "127.0.0.1", 0)
         settings = SmtpSettings(port=server.sockets[0].getsockname()[1], timeout=0.3)
         try:
-            await SmtpMailer(settings).deliver(make_message(settings))
+            message = make_message(settings)
+            await deliver_raw(settings, message_bytes(message), recipients(message))
         finally:
             for writer in silent_clients:
                 writer.close()
