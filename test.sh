@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Second command: install what the tests need (pinned set) and run the whole test suite.
+# Second command: install what the tests need (pinned set), check the code and run the whole test suite.
 # PostgreSQL tests use DUNNING_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test);
-# without it they are skipped. The browser test drives Debian's Chromium (/usr/bin/chromium, or the build
-# DUNNING_TEST_CHROMIUM names): installed here with apt-get when missing and we are root; without it that
-# test is skipped and says why. Extra arguments go to pytest.
+# without it they are skipped. The browser tests drive Debian's Chromium (/usr/bin/chromium, or the build
+# DUNNING_TEST_CHROMIUM names): installed here with apt-get when missing and we are root; without it those
+# tests skip and say why, except in CI (CI=true), where they fail.
+# The suite runs on DUNNING_TEST_WORKERS pytest-xdist workers (default 2, one per core of the CI machine; 0 runs
+# it in this process), each with its own Prefect server. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/venv.sh requirements/test.txt
@@ -16,8 +18,15 @@ if [ -z "${DUNNING_TEST_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ] && [ "$(id 
     chromium; } >"$log" 2>&1; then
     rm -f "$log"
   else
-    echo "warning: apt-get could not install chromium (log: $log); the browser test will be skipped" >&2
+    echo "warning: apt-get could not install chromium (log: $log); the browser tests will skip (fail in CI)" >&2
   fi
 fi
+
+# --- static checks: each must pass before the tests run ---------------------------------------------------
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/mypy  # dunning/ (pyproject [tool.mypy]), following its imports into tasks/ and flows/
+
+# --- the tests ------------------------------------------------------------------------------------------------
+# load: the first tests (the slowest, see tests/conftest.py) are dealt round robin, the rest as workers free up.
+workers="${DUNNING_TEST_WORKERS:-2}"
+exec .venv/bin/python -m pytest -n "$workers" --dist load --durations=25 "$@"

@@ -56,6 +56,22 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+TIER_ORDER = ("flows", "process", "integration", "unit")  # the slowest first
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: the end-to-end tests take minutes each, the collection process's scenarios tens of
+    seconds, the rest well under one. With pytest-xdist's `load` distribution the first tests are dealt round
+    robin, so each worker starts with its share of the long ones instead of one worker ending the run alone."""
+
+    def tier(item: pytest.Item) -> int:
+        parts = Path(str(item.path)).parts
+        found = [TIER_ORDER.index(p) for p in parts if p in TIER_ORDER]
+        return found[-1] if found else len(TIER_ORDER)
+
+    items.sort(key=tier)  # stable: within a tier, the order of the files and of the tests in them
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     """Each phase's report on the item (`item.rep_call`), so a fixture can show its logs when the test failed."""

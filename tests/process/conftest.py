@@ -89,7 +89,7 @@ def engine(
 
     home = tmp_path / "engine"
     home.mkdir()
-    # One try per call keeps the ladder short; test_ladder.py has a test with the default three.
+    # One try per call keeps the ladder short; test_ladder_scenarios.py has a test with the default three.
     (home / "policies.toml").write_text("[default]\ncall_attempts = 1\n", encoding="utf-8")
     instance = f"p{time.monotonic_ns()}"
     sink = MailSink(tmp_path / "mail", port=0).start()
@@ -103,7 +103,7 @@ def engine(
     for key, value in env.items():  # the verbs and the flow runs of this process read the installation from here
         monkeypatch.setenv(key, value)
     runtime.installation.cache_clear()
-    runner = None
+    runner: InProcessRunner | None = None
     try:
         cli.run("clock", "show").check_returncode()  # creates the database, as the first verb does
         # deployments/serve.py registers the same deployment and serves it; here this process executes its runs.
@@ -112,10 +112,9 @@ def engine(
         yield InProcessEngine(
             home=home, env=env, sink=sink, database_url=database_url, api=prefect_here, runner=runner
         )
-        runner.stop()
-        assert not runner.errors, "\n".join(runner.errors)
     finally:
         if runner is not None:
-            runner.stop()
+            runner.stop()  # the runs under way reach their pause or end before the database goes
         sink.stop()
         runtime.installation.cache_clear()
+    assert not runner.errors, "what would have crashed a flow run's process:\n" + "\n".join(runner.errors)

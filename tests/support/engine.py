@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from dunning.messaging.mailsink import MailSink
-from dunning.storage import config, db
+from dunning.storage import db
 
 COLUMNS = (
     "invoice_number,debtor_number,debtor_name,debtor_kind,email,phone,street,postcode,city,country,"
@@ -104,9 +104,6 @@ class Engine:
 
     def subjects(self) -> list[str]:
         return [str(m["Subject"]).strip() for m in self.sink.messages()]
-
-    def installation(self) -> config.Installation:
-        return config.load(self.home)
 
     def import_csv(self, rows: list[dict[str, str]]) -> None:
         path = self.home / f"import-{time.monotonic_ns()}.csv"

@@ -27,6 +27,17 @@ def prefect_server(home: Path) -> Iterator[str]:
         "PREFECT_API_URL": url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        # Background services no test relies on, writing to the server's SQLite database all the same: the
+        # scheduler (tests start every run themselves; DUNNING_SWEEP_SECONDS=0), late-run marking, the worker
+        # foreman, the lease repossessor, cancellation clean-up, vacuuming. Events, task runs, automations and
+        # pause expirations stay on.
+        **{
+            f"PREFECT_SERVER_SERVICES_{service}_ENABLED": "false"
+            for service in (
+                "SCHEDULER", "LATE_RUNS", "FOREMAN", "REPOSSESSOR", "CANCELLATION_CLEANUP", "DB_VACUUM",
+                "CLEANUP_RECONCILER",
+            )
+        },
     }
     with (home / "server.log").open("wb") as log:
         server = subprocess.Popen(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.databases import on_both_databases
 from tests.support.engine import dossier_kinds, row
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]  # most take seconds
@@ -179,6 +180,7 @@ def test_a_debtor_who_paid_late_before_gets_a_courtesy_call_before_the_due_date(
     assert (task["invoice"], task["step"]) == ("T-1", "call-1")
 
 
+@on_both_databases  # one call per debtor and one combined message rest on row locks
 def test_three_invoices_of_one_debtor_make_one_call_task_and_one_combined_email(engine):
     engine.import_csv(
         [row(n, "THREE", "business", "boekhouding@drie.example.com", amount=a)
@@ -209,6 +211,7 @@ def test_three_invoices_of_one_debtor_make_one_call_task_and_one_combined_email(
     assert str(engine.sink.messages()[-1]["Subject"]).strip().startswith("Aanmaning: facturen T3-1, T3-2 en T3-3")
 
 
+@on_both_databases  # one call per debtor and one combined message rest on row locks
 def test_when_the_invoice_whose_call_covered_the_others_is_paid_the_call_stays_for_the_rest(engine):
     engine.import_csv(
         [row(n, "TWO", "business", "ap@twee.example.com", amount="100.00") for n in ("W-1", "W-2")]
@@ -225,6 +228,7 @@ def test_when_the_invoice_whose_call_covered_the_others_is_paid_the_call_stays_f
     assert engine.run_state(lead)["type"] == "COMPLETED"
 
 
+@on_both_databases  # one call per debtor and one combined message rest on row locks
 def test_a_promise_in_one_call_about_two_invoices_is_confirmed_once_and_broken_it_gets_one_call_the_next_day(
     engine,
 ):
