@@ -27,6 +27,7 @@ fi
 .venv/bin/mypy  # dunning/ (pyproject [tool.mypy]), following its imports into tasks/ and flows/
 
 # --- the tests ------------------------------------------------------------------------------------------------
-# load: the first tests (the slowest, see tests/conftest.py) are dealt round robin, the rest as workers free up.
+# The slowest tests come first (tests/conftest.py); one test at a time goes to whichever worker is free, so the
+# end-to-end tests, minutes each, spread over the workers instead of queueing up behind each other on one.
 workers="${DUNNING_TEST_WORKERS:-2}"
-exec .venv/bin/python -m pytest -n "$workers" --dist load --durations=25 "$@"
+exec .venv/bin/python -m pytest -n "$workers" --dist load --maxschedchunk 1 --durations=25 "$@"

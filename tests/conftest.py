@@ -60,9 +60,10 @@ TIER_ORDER = ("flows", "process", "integration", "unit")  # the slowest first
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first: the end-to-end tests take minutes each, the collection process's scenarios tens of
-    seconds, the rest well under one. With pytest-xdist's `load` distribution the first tests are dealt round
-    robin, so each worker starts with its share of the long ones instead of one worker ending the run alone."""
+    """The long tests first: the end-to-end tests take minutes each, the collection process's scenarios seconds to
+    tens of seconds, the rest well under one. test.sh hands tests to the pytest-xdist workers one at a time as
+    they free up (--maxschedchunk 1), so the long ones spread over the workers and the short ones fill the gaps,
+    instead of one worker ending the run alone."""
 
     def tier(item: pytest.Item) -> int:
         parts = Path(str(item.path)).parts

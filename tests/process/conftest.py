@@ -28,8 +28,8 @@ from tests.support.runner import InProcessRunner
 class InProcessEngine(Engine):
     runner: InProcessRunner | None = field(default=None)
 
-    def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return cli.run(*args)
+    def run_cli(self, *args: str, observing: bool = False) -> subprocess.CompletedProcess[str]:
+        return cli.run(*args)  # every verb in-process: the environment of this process is the installation's
 
 
 @pytest.fixture(scope="session")

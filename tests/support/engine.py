@@ -57,11 +57,13 @@ class Engine:
     database_url: str
     api: str
 
-    def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run_cli(self, *args: str, observing: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run `dunning ARGS`. `observing`: the test looks (`--json` listings) or sets the stage (the clock, the
+        import) rather than acting as the user whose steps are under test; a tier may run those in-process."""
         raise NotImplementedError
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = self.run_cli(*args)
+    def cli(self, *args: str, check: bool = True, observing: bool = False) -> subprocess.CompletedProcess[str]:
+        result = self.run_cli(*args, observing=observing)
         if check and result.returncode != 0:
             raise AssertionError(f"dunning {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
         return result
@@ -70,10 +72,10 @@ class Engine:
         return self.cli("sweep").stdout
 
     def set_clock(self, moment: str) -> None:
-        self.cli("clock", "set", moment)
+        self.cli("clock", "set", moment, observing=True)
 
     def json(self, *args: str) -> object:
-        return json.loads(self.cli(*args, "--json").stdout)
+        return json.loads(self.cli(*args, "--json", observing=True).stdout)
 
     def run_state(self, invoice: str) -> dict:
         """The invoice's flow run as the Prefect API reports it (state type and name, message)."""
@@ -109,4 +111,4 @@ class Engine:
         path = self.home / f"import-{time.monotonic_ns()}.csv"
         lines = [",".join(COLUMNS)] + [",".join(r.get(c, "") for c in COLUMNS) for r in rows]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self.cli("import", "invoices", str(path))
+        self.cli("import", "invoices", str(path), observing=True)
