@@ -134,18 +134,24 @@ def test_english_consumer_letter_counts_the_term_from_receipt_of_the_letter():
     assert "this e-mail" not in text
 
 
-def test_business_letter_states_interest_and_costs_as_the_law_module_computes_them():
+def test_business_letter_states_interest_and_costs_worked_out_by_hand():
     claim = claim_for("business")
     text = pdf_text(render_letter_pdf("ingebrekestelling", "nl", letter_context("business", claim=claim)))
 
-    # BW 6:119a from the day after the due date; BIK scale on the principal (at least EUR 40)
+    # Worked out by hand, not by the law module:
+    #   interest (BW 6:119a): due Thursday 1 Oct 2026, so from 2 Oct up to the start of 23 Nov, the letter's day
+    #     ("tot vandaag"): 30 days in October (2..31) + 22 in November (1..22) = 52 days. Rate 10.40% a year:
+    #     the row of 1 Jul 2026 in dunning/law/data/nl_rates_commercial.csv (marked unverified there); one
+    #     period, no year has passed so nothing compounds, actual/365, rounded once to cents:
+    #     1,234.56 x 10.40 / 100 x 52 / 365 = 6,676.50048 / 365 = 18.2918 -> EUR 18.29
+    #   collection costs (Besluit BIK scale, BW 6:96 lid 4): 15% of the first 2,500 = 1,234.56 x 15% = 185.184
+    #     -> EUR 185.18, above the minimum of EUR 40
+    #   total: 1,234.56 + 18.29 + 185.18 = EUR 1,438.03
     assert claim.interest_from == date(2026, 10, 2)
-    assert claim.costs == collection_costs(Decimal("1234.56"), consumer=False) == Decimal("185.18")
-    assert (f"Wettelijke handelsrente van 2 oktober 2026 tot vandaag {money(claim.interest, 'EUR', 'nl')}"
-            in text)
-    assert f"Incassokosten {money(claim.costs, 'EUR', 'nl')}" in text
-    assert f"Totaal {money(claim.due_now, 'EUR', 'nl')}" in text
-    assert claim.due_now == claim.principal + claim.interest + claim.costs
+    assert (claim.interest, claim.costs, claim.due_now) == (Decimal("18.29"), Decimal("185.18"), Decimal("1438.03"))
+    assert "Wettelijke handelsrente van 2 oktober 2026 tot vandaag EUR 18,29" in text
+    assert "Incassokosten EUR 185,18" in text
+    assert "Totaal EUR 1.438,03" in text
     assert "veertien dagen" not in text
 
 
