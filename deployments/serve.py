@@ -9,6 +9,7 @@ import os
 from prefect import serve
 from prefect.schedules import Cron
 
+from flows.bank import import_bank, match_payment
 from flows.collect_invoice import collect_invoice
 from flows.letters import letters_posted
 from flows.overview import overview
@@ -16,6 +17,9 @@ from flows.sweep import sweep
 from tasks.runtime import installation
 
 SWEEP_SECONDS = int(os.environ.get("DUNNING_SWEEP_SECONDS", "60"))
+# The bank statement inbox (DUNNING_HOME/inbox/bank/) is read every five minutes; 0 leaves it to a person
+# starting the deployment (or to `dunning import bank`).
+BANK_INBOX_SECONDS = int(os.environ.get("DUNNING_BANK_INBOX_SECONDS", "300"))
 
 
 def main() -> None:
@@ -25,6 +29,8 @@ def main() -> None:
         # Tests and scripted use drive sweeps themselves (`dunning sweep`): DUNNING_SWEEP_SECONDS=0.
         sweep.to_deployment(name=inst.instance, interval=SWEEP_SECONDS or None, tags=["dunning"]),
         letters_posted.to_deployment(name=inst.instance, tags=["dunning"]),
+        import_bank.to_deployment(name=inst.instance, interval=BANK_INBOX_SECONDS or None, tags=["dunning"]),
+        match_payment.to_deployment(name=inst.instance, tags=["dunning"]),
         overview.to_deployment(
             name=inst.instance, schedules=[Cron("30 7 * * *", timezone="Europe/Amsterdam")], tags=["dunning"]
         ),

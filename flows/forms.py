@@ -280,3 +280,79 @@ class DisputeForm(RunInput):
             credit=Decimal(amount) if upheld and amount else None,
             write_off=self.write_off and upheld,
         )
+
+
+class PaymentDecision(enum.StrEnum):
+    match = "match"
+    not_a_debtor_payment = "not a debtor payment"
+
+
+# Setting a line aside needs a reason, in the schema as well as in the validator below.
+_SET_ASIDE_RULES = _reason_required_when("decision", PaymentDecision.not_a_debtor_payment.value)
+_INVOICE_LIST = r"^\s*[^\s,;]+(\s*[,;]?\s*[^\s,;]+)*\s*$"
+# Amounts apart by semicolons or spaces: a comma may be the decimal comma ("100,50").
+_AMOUNT_LIST = r"^\s*(\d{1,12}([.,]\d{1,2})?)?(\s*[;\s]\s*\d{1,12}([.,]\d{1,2})?)*\s*$"
+
+
+class PaymentForm(RunInput):
+    """Match a bank line no rule recognised, or set it aside."""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": _SET_ASIDE_RULES})
+
+    decision: PaymentDecision = Field(
+        title="Decision / Besluit",
+        description=(
+            "match: the line pays the invoices below. not a debtor payment: a refund, a transfer between own "
+            "accounts, ...; say what below. / match: de betaling is voor de facturen hieronder. not a debtor "
+            "payment: geen betaling van een debiteur; zeg hieronder wat het is."
+        ),
+    )
+    invoices: str = Field(
+        "",
+        title="Invoices / Facturen",
+        description=(
+            "Only with match: the invoice numbers it pays, separated by spaces or commas, e.g. '2026-1001 "
+            "2026-1003'. / Alleen bij match: de factuurnummers, gescheiden door spaties of komma's."
+        ),
+        pattern=r"^\s*$|" + _INVOICE_LIST,
+        max_length=500,
+    )
+    amounts: str = Field(
+        "",
+        title="Amounts / Bedragen",
+        description=(
+            "Optional: an amount per invoice, in the same order, e.g. '100.00; 25,50'. Empty: oldest invoice "
+            "first, up to what is open; what is left stays as a credit on the debtor. / Optioneel: een bedrag "
+            "per factuur, in dezelfde volgorde. Leeg: oudste factuur eerst; wat overblijft wordt tegoed."
+        ),
+        pattern=_AMOUNT_LIST,
+        max_length=500,
+    )
+    reason: str = Field(
+        "",
+        title="What it is instead / Wat het wel is",
+        description="Required when not a debtor payment; kept with the line. / Verplicht bij not a debtor payment.",
+        pattern=TEXT_PATTERN,
+        max_length=2000,
+    )
+    by: str = Field(
+        title="Your name / Uw naam",
+        description="Recorded as who decided. / Komt vast te liggen als wie besliste.",
+        min_length=1,
+        pattern=LINE_PATTERN,
+        max_length=100,
+    )
+
+    @model_validator(mode="after")
+    def _each_decision_needs_its_field(self) -> Self:
+        if self.decision is PaymentDecision.not_a_debtor_payment and not self.reason.strip():
+            raise ValueError("say what it is instead / zeg wat het wel is")
+        if self.decision is PaymentDecision.match and not self.invoices.strip():
+            raise ValueError("name the invoices it pays / noem de facturen")
+        return self
+
+    @staticmethod
+    def labels() -> dict[str, str]:
+        """How the form names what the domain's errors call a field."""
+        return {"invoice": "Invoices / Facturen", "amount": "Amounts / Bedragen", "line": "this line",
+                "reason": "What it is instead / Wat het wel is"}

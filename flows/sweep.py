@@ -14,7 +14,8 @@ async def sweep() -> dict[str, dict[str, str]]:
     log = get_run_logger()
     for warning in rate_warnings(installation()):
         log.warning(warning)
-    for label, runs in (("started", report.started), ("woken", report.woken), ("restarted", report.restarted)):
+    for label, runs in (("started", report.started), ("woken", report.woken), ("restarted", report.restarted),
+                        ("asked", report.asked)):
         if runs:
             log.info("%s: %s", label, ", ".join(sorted(runs)))
-    return {"started": report.started, "woken": report.woken, "restarted": report.restarted}
+    return {"started": report.started, "woken": report.woken, "restarted": report.restarted, "asked": report.asked}

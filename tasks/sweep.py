@@ -20,15 +20,16 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
-from prefect.states import Scheduled
+from prefect.states import Completed, Scheduled
 from sqlalchemy import select
 
 from dunning.casework import invoices, policies, wakeups
+from dunning.domain.kinds import LineStatus
 from dunning.domain.wakeups import courtesy_call_due
 from dunning.law import missing_rate_warning
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import Invoice
+from dunning.storage.models import BankLine, Invoice
 
 SETTLED = {StateType.PAUSED, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
@@ -38,10 +39,11 @@ class SweepReport:
     started: dict[str, str] = field(default_factory=dict)  # invoice number -> flow run id
     woken: dict[str, str] = field(default_factory=dict)
     restarted: dict[str, str] = field(default_factory=dict)
+    asked: dict[str, str] = field(default_factory=dict)  # "payment N" -> the run asking a person to match it
 
     @property
     def touched(self) -> dict[str, str]:
-        return {**self.started, **self.woken, **self.restarted}
+        return {**self.started, **self.woken, **self.restarted, **self.asked}
 
 
 def rate_warnings(inst: Installation) -> list[str]:
@@ -75,6 +77,10 @@ async def sweep_once(inst: Installation) -> SweepReport:
             (i.number, i.flow_run_id)
             for i in s.scalars(select(Invoice).where(Invoice.flow_run_id.is_not(None), Invoice.wake_at <= now))
         ]
+        lines_to_ask = list(s.scalars(select(BankLine.id).where(
+            BankLine.status == LineStatus.unmatched, BankLine.flow_run_id.is_(None)).order_by(BankLine.id)))
+        lines_decided = [(line.id, str(line.flow_run_id)) for line in s.scalars(select(BankLine).where(
+            BankLine.status != LineStatus.unmatched, BankLine.flow_run_id.is_not(None)))]
     async with get_client() as client:
         for number, debtor_number in newly_due:
             run: FlowRun = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
@@ -94,6 +100,24 @@ async def sweep_once(inst: Installation) -> SweepReport:
         for number, run_id in due_wakes:
             if run_id and await wake(client, inst, number, run_id):
                 report.woken[number] = str(run_id)
+        for line_id in lines_to_ask:
+            run = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
+                f"match-payment/{inst.instance}",
+                parameters={"line_id": line_id},
+                timeout=0,
+                flow_run_name=f"payment {line_id}",
+                tags=["payment"],
+                idempotency_key=f"{inst.instance}:match-payment:{line_id}",
+                client=client,
+                as_subflow=False,
+            )
+            with db.transaction(inst) as s:
+                s.get_one(BankLine, line_id).flow_run_id = str(run.id)
+            report.asked[f"payment {line_id}"] = str(run.id)
+        for line_id, run_id in lines_decided:
+            await _close_if_decided_elsewhere(client, run_id)
+            with db.transaction(inst) as s:
+                s.get_one(BankLine, line_id).flow_run_id = None  # looked at once: the run is over
         for run in await _crashed_runs(client, inst):
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
             report.restarted[run.name] = str(run.id)
@@ -121,6 +145,8 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
     """Resume a paused run whose facts changed or whose time has come; False when it is not ours to wake."""
     run_id = UUID(str(run_id))
     run = await client.read_flow_run(run_id)
+    if run.state is not None and run.state.is_completed():
+        return await _rerun_if_reopened(client, inst, number, run_id)
     if run.state is None or not run.state.is_paused():
         return False
     with db.transaction(inst) as s:
@@ -138,6 +164,24 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
                 invoice.wake_at = clock.now(s)  # should it still be paused, the next sweep tries again
         return False
     return True
+
+
+async def _rerun_if_reopened(client: PrefectClient, inst: Installation, number: str, run_id: UUID) -> bool:
+    """A case closed as paid and reopened (the bank took the payment back): the invoice's own run goes on, from
+    the top, where the evidence stands, instead of a second run for one invoice."""
+    with db.transaction(inst) as s:
+        invoice = invoices.get(s, number)
+        reopened = invoice.closed_reason is None and invoices.open_amount(s, invoice) > 0
+    if reopened:
+        await client.set_flow_run_state(run_id, Scheduled(name="Reopened"), force=True)
+    return reopened
+
+
+async def _close_if_decided_elsewhere(client: PrefectClient, run_id: str) -> None:
+    """A line matched or set aside with the CLI while its run waited on the form: the question is gone."""
+    run = await client.read_flow_run(UUID(run_id))
+    if run.state is not None and run.state.is_paused():
+        await client.set_flow_run_state(run.id, Completed(message="decided outside this form"), force=True)
 
 
 async def _crashed_runs(client: PrefectClient, inst: Installation) -> list:

@@ -26,7 +26,23 @@ def close(session: Session, invoice: Invoice, reason: str, now: datetime) -> Non
                   "every instalment paid" if kept else why, now)
     invoice.closed_reason = reason
     invoice.wake_at = None
-    dossier.record(session, invoice, key=f"{invoice.number}:closed", kind="note", at=now, summary=why)
+    reopened = _times_reopened(session, invoice)
+    key = f"{invoice.number}:closed" + (f":{reopened}" if reopened else "")
+    dossier.record(session, invoice, key=key, kind="note", at=now, summary=why)
+
+
+def reopen(session: Session, invoice: Invoice, why: str, now: datetime) -> None:
+    """A closed case is open again (the payment that closed it was taken back): its run goes on at the next
+    sweep, from where the evidence stands."""
+    invoice.closed_reason = None
+    invoice.wake_at = now
+    times = _times_reopened(session, invoice) + 1
+    dossier.record(session, invoice, key=f"{invoice.number}:reopened:{times}", kind="note", at=now,
+                   summary=f"case reopened: {why}")
+
+
+def _times_reopened(session: Session, invoice: Invoice) -> int:
+    return sum(1 for e in dossier.entries(session, invoice) if e.key.startswith(f"{invoice.number}:reopened:"))
 
 
 def refuse_incasso(session: Session, invoice: Invoice, missing: tuple[str, ...], now: datetime) -> str:

@@ -10,9 +10,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
+from dunning.casework import debtor_accounts, invoices
 from dunning.domain.errors import UserError
 from dunning.domain.fields import is_valid_email_address, line_problem
 from dunning.domain.kinds import KIND_ALIASES, Channel, DebtorKind
@@ -25,6 +28,7 @@ COLUMNS = (
 # Optional: when the column is absent, a new debtor prefers e-mail if an address is given, else letters.
 OPTIONAL_CHANNEL = "preferred_channel"
 OPTIONAL_CALL_TIMES = "call_times"  # when the debtor prefers to be called, in the collector's words
+OPTIONAL_IBAN = "iban"  # the account the debtor pays from: a payment from it with a fitting amount is theirs
 REQUIRED = {
     "invoice_number",
     "debtor_number",
@@ -147,6 +151,11 @@ def _parse(path: Path, row: Row) -> dict:
         if len(times) > _length(Debtor, "call_times"):
             raise _fail(path, row, OPTIONAL_CALL_TIMES, f"longer than {_length(Debtor, 'call_times')} characters")
         out[OPTIONAL_CALL_TIMES] = times or None
+    if v.get(OPTIONAL_IBAN):
+        try:
+            out[OPTIONAL_IBAN] = IBAN(v[OPTIONAL_IBAN]).compact
+        except SchwiftyException as e:
+            raise _fail(path, row, OPTIONAL_IBAN, f"not a valid IBAN: {v[OPTIONAL_IBAN]!r} ({e})") from None
     return out
 
 
@@ -188,6 +197,7 @@ def import_invoices(session: Session, path: Path) -> ImportResult:
 
     added = unchanged = debtors_added = debtors_updated = 0
     debtors: dict[str, Debtor] = {}
+    references: set[str] = set()  # given out in this import, not yet in the database
     for row, p in parsed:
         debtor = (
             debtors.get(p["debtor_number"])
@@ -210,6 +220,9 @@ def import_invoices(session: Session, path: Path) -> ImportResult:
             debtors_updated += 1
         debtors[p["debtor_number"]] = debtor
 
+        if p.get(OPTIONAL_IBAN):
+            debtor_accounts.add(session, debtor, p[OPTIONAL_IBAN], source="import")
+
         invoice = session.scalars(select(Invoice).where(Invoice.number == p["invoice_number"])).one_or_none()
         if invoice is None:
             session.add(
@@ -220,6 +233,7 @@ def import_invoices(session: Session, path: Path) -> ImportResult:
                     due_date=p["due_date"],
                     amount=p["amount"],
                     currency=p["currency"],
+                    payment_reference=invoices.new_payment_reference(session, p["invoice_number"], references),
                 )
             )
             added += 1

@@ -8,11 +8,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dunning.bank.references import payment_reference
 from dunning.casework import dossier
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import PaymentKind
 from dunning.domain.time import local
-from dunning.storage.models import Debtor, Invoice, Payment
+from dunning.storage.models import BankLine, Debtor, Invoice, Payment
 
 
 def get(session: Session, number: str) -> Invoice:
@@ -23,8 +24,26 @@ def get(session: Session, number: str) -> Invoice:
 
 
 def paid_amount(session: Session, invoice: Invoice) -> Decimal:
-    total = session.scalar(select(func.sum(Payment.amount)).where(Payment.invoice_id == invoice.id))
+    """Payments and credits that stand: a payment the bank took back no longer counts."""
+    total = session.scalar(
+        select(func.sum(Payment.amount)).where(Payment.invoice_id == invoice.id, Payment.reversed_at.is_(None))
+    )
     return Decimal(total or 0)
+
+
+def standing(payments: list[Payment]) -> list[Payment]:
+    return [p for p in payments if p.reversed_at is None]
+
+
+def new_payment_reference(session: Session, number: str, given: set[str]) -> str:
+    """The invoice's payment reference, unique: readable unless another invoice's number has the same letters
+    and digits ("F-1" and "F1"). `given` holds those handed out in this transaction and not yet flushed."""
+    reference = payment_reference(number)
+    taken = reference in given or session.scalar(select(Invoice.id).where(Invoice.payment_reference == reference))
+    if taken:
+        reference = payment_reference(number, hashed=True)
+    given.add(reference)
+    return reference
 
 
 def open_amount(session: Session, invoice: Invoice) -> Decimal:
@@ -45,25 +64,37 @@ def register_payment(
     paid_on: date,
     now: datetime,
     reference: str | None = None,
+    bank_line: BankLine | None = None,
 ) -> Payment:
     if not amount.is_finite() or amount <= 0:
         raise UserError(f"payment amount must be positive, got {amount}")
     if amount != amount.quantize(Decimal("0.01")):
         # The column keeps cents: a rounded amount would differ from the one stated in the dossier.
         raise UserError(f"payment amount has more than two decimals, got {amount}")
-    payment = Payment(invoice=invoice, amount=amount, paid_on=paid_on, reference=reference, recorded_at=now)
+    payment = Payment(
+        invoice=invoice, amount=amount, paid_on=paid_on, reference=reference, recorded_at=now, bank_line=bank_line
+    )
     session.add(payment)
     session.flush()
     remaining = open_amount(session, invoice)
+    if bank_line is None:
+        source = "recorded by hand"
+        data: dict[str, str | int | None] = {}
+    else:
+        who = f" from {bank_line.counterparty}" if bank_line.counterparty else ""
+        iban = f" ({bank_line.iban})" if bank_line.iban else ""
+        source = f"bank{who}{iban}, {bank_line.file} entry {bank_line.entry}"
+        data = {"bank_line": bank_line.id, "counterparty": bank_line.counterparty, "iban": bank_line.iban,
+                "statement": bank_line.file, "entry": bank_line.entry}
     dossier.record(
         session,
         invoice,
         key=f"{invoice.number}:payment:{payment.id}",
         kind="payment",
         at=now,
-        summary=f"payment of {invoice.currency} {amount:.2f} on {paid_on.isoformat()}; "
+        summary=f"payment of {invoice.currency} {amount:.2f} on {paid_on.isoformat()} ({source}); "
         f"open {invoice.currency} {remaining:.2f}",
-        data={"amount": str(amount), "paid_on": paid_on.isoformat(), "open": str(remaining)},
+        data={"amount": str(amount), "paid_on": paid_on.isoformat(), "open": str(remaining), **data},
     )
     # A payment is a changed fact: the run should look at it at the next sweep, not at its next wake-up.
     invoice.wake_at = now
@@ -102,9 +133,9 @@ def lateness_history(session: Session, debtor: Debtor, but: Invoice | None = Non
     for invoice in session.scalars(query):
         if invoice is but or open_amount(session, invoice) > 0:
             continue
-        kinds = {p.kind for p in invoice.payments}
+        kinds = {p.kind for p in standing(invoice.payments)}
         if kinds != {PaymentKind.payment}:
             continue
-        paid_on = max(p.paid_on for p in invoice.payments)
+        paid_on = max(p.paid_on for p in standing(invoice.payments))
         history.append(max(0, (paid_on - invoice.due_date).days))
     return tuple(history)

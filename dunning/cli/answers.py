@@ -52,6 +52,10 @@ def sweep(timeout: Annotated[float, typer.Option(help="Seconds to wait for the r
     for label, runs in (("started", report.started), ("woken", report.woken), ("restarted", report.restarted)):
         for number, run_id in sorted(runs.items()):
             typer.echo(f"{number}: {label} -> {states.get(run_id)}: {describe(inst, number, mark)}")
+    for name, run_id in sorted(report.asked.items()):
+        line = name.removeprefix("payment ")
+        typer.echo(f"{name}: no rule matched it -> {states.get(run_id)}: match it in its run's form in the Prefect "
+                   f"UI, or with `dunning payments match {line} --invoice ...`")
 
 
 @verbs.command()

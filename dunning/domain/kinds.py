@@ -52,3 +52,12 @@ class OutboxStatus(enum.StrEnum):
     sent = "sent"
     refused = "refused"  # a business refusal (no usable address): never retried
     voided = "voided"  # a printed letter not posted on the day it was printed for: replaced by a new attempt
+
+
+class LineStatus(enum.StrEnum):
+    """Where a bank statement line stands."""
+
+    matched = "matched"  # paid one or more invoices (or left a credit on a debtor)
+    unmatched = "unmatched"  # a person decides
+    ignored = "ignored"  # not a debtor payment: a debit, another account's line, or marked so by a person
+    reversed = "reversed"  # an incoming payment the bank took back (or the return that took it back)

@@ -30,6 +30,18 @@ class Creditor:
     website: str | None = None
     # Besluit BIK art. 2 lid 3: VAT on collection costs only for a creditor who cannot deduct it and says so.
     vat_on_collection_costs: bool = False
+    # Further accounts debtors pay into (an IBAN, or the account number an older MT940 export names): only
+    # incoming money on `iban` and these counts as a payment.
+    accounts: tuple[str, ...] = ()
+
+    @property
+    def own_accounts(self) -> frozenset[str]:
+        return frozenset(compact_account(a) for a in (self.iban, *self.accounts))
+
+
+def compact_account(account: str) -> str:
+    """An account as statements name it: no spaces, upper case ("NL91 abna ..." -> "NL91ABNA...")."""
+    return "".join(account.split()).upper()
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,7 @@ def load(home_dir: Path | None = None) -> Installation:
         raise UserError(f"{settings}: unknown setting(s) in [creditor]: {', '.join(sorted(unknown_creditor))}")
     _check_lines(settings, "creditor.", creditor_values)
     _check_lines(settings, "", {k: values[k] for k in ("sender", "smtp_host", "smtp_username") if k in values})
-    creditor = Creditor(**creditor_values)
+    creditor = Creditor(**_creditor_accounts(settings, creditor_values))
     env = {
         "database_url": os.environ.get("DUNNING_DATABASE_URL"),
         "instance": os.environ.get("DUNNING_INSTANCE"),
@@ -126,6 +138,24 @@ def load(home_dir: Path | None = None) -> Installation:
     if unknown:
         raise UserError(f"{settings}: unknown setting(s): {', '.join(sorted(unknown))}")
     return Installation(home=h, creditor=creditor, **values)
+
+
+def _creditor_accounts(settings: Path, values: dict) -> dict:
+    """The creditor's IBAN must be one (it goes on every message); further accounts a list of account numbers."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    values = dict(values)
+    try:
+        if "iban" in values:
+            IBAN(str(values["iban"]))
+    except SchwiftyException as e:
+        raise UserError(f"{settings}: creditor.iban: not a valid IBAN ({e})") from None
+    accounts = values.get("accounts", ())
+    if not isinstance(accounts, list | tuple) or not all(isinstance(a, str) and a.strip() for a in accounts):
+        raise UserError(f'{settings}: creditor.accounts: a list of account numbers, e.g. ["NL02ABNA0123456789"]')
+    values["accounts"] = tuple(accounts)
+    return values
 
 
 def _check_lines(settings: Path, prefix: str, values: dict) -> None:

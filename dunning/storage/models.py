@@ -23,9 +23,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from dunning.bank.references import payment_reference
 from dunning.domain.kinds import (  # noqa: F401  (the models' column types; callers import them from here too)
     Channel,
     DebtorKind,
+    LineStatus,
     OutboxStatus,
     PaymentKind,
     PlanStatus,
@@ -120,6 +122,10 @@ class Invoice(Base):
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # The ISO 11649 creditor reference every message states; a payment carrying it is this invoice's.
+    payment_reference: Mapped[str | None] = mapped_column(
+        String(25), unique=True, default=lambda ctx: payment_reference(ctx.get_current_parameters()["number"])
+    )
     # Process bookkeeping: which Prefect run walks this invoice, and when it wants to be woken.
     flow_run_id: Mapped[str | None] = mapped_column(String(36))
     wake_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -138,8 +144,77 @@ class Payment(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     kind: Mapped[PaymentKind] = mapped_column(_enum(PaymentKind), default=PaymentKind.payment)
+    # From a bank statement line (None: recorded by hand with `dunning pay`, or a credit note / write-off).
+    bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_line.id"), index=True)
+    # The bank took the money back (a returned SEPA credit, a charge-back): it no longer counts as paid.
+    reversed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    bank_line: Mapped[BankLine | None] = relationship(back_populates="payments")
+
+
+class BankLine(Base):
+    """One booked line of an imported bank statement; `identity` makes importing it again a no-op."""
+
+    __tablename__ = "bank_line"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(200), unique=True)
+    file: Mapped[str] = mapped_column(String(255))  # the statement file it first came from
+    entry: Mapped[int] = mapped_column()  # its place in that file
+    account: Mapped[str] = mapped_column(String(50))
+    booked: Mapped[date] = mapped_column(Date, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)  # positive; `credit` gives the direction
+    currency: Mapped[str] = mapped_column(String(3))
+    credit: Mapped[bool] = mapped_column()
+    reversal: Mapped[bool] = mapped_column(default=False)
+    counterparty: Mapped[str | None] = mapped_column(String(200))
+    iban: Mapped[str | None] = mapped_column(String(50), index=True)
+    remittance: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str | None] = mapped_column(String(100))
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    end_to_end: Mapped[str | None] = mapped_column(String(100))
+    return_reason: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), index=True)
+    rule: Mapped[str | None] = mapped_column(String(20))  # which matching rule, or "person"
+    note: Mapped[str | None] = mapped_column(Text)  # why it was ignored; what a reversal undid
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The run asking a person to match it, while it may still wait; the sweep clears it once the line is decided.
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    refused: Mapped[int] = mapped_column(default=0)  # answers in that run's form the facts refused (asked anew)
+
+    payments: Mapped[list[Payment]] = relationship(back_populates="bank_line", order_by="Payment.id")
+
+
+class DebtorAccount(Base):
+    """A bank account a debtor pays from: given at import, or learned from a matched payment."""
+
+    __tablename__ = "debtor_account"
+    __table_args__ = (UniqueConstraint("debtor_id", "iban"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
+    iban: Mapped[str] = mapped_column(String(50), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # "import", "payment", "ubl"
+
+    debtor: Mapped[Debtor] = relationship()
+
+
+class DebtorCredit(Base):
+    """Money a debtor paid beyond what was open: kept, listed, and applied to a next invoice once a person
+    confirms."""
+
+    __tablename__ = "debtor_credit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_line.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    applied_to_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    applied_by: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # a reversal took the money back
+
+    debtor: Mapped[Debtor] = relationship()
 
 
 class HumanTask(Base):

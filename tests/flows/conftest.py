@@ -62,6 +62,7 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
         "DUNNING_INSTANCE": instance,
         "DUNNING_SMTP_PORT": str(sink.port),
         "DUNNING_SWEEP_SECONDS": "0",  # the tests sweep themselves
+        "DUNNING_BANK_INBOX_SECONDS": "0",  # and start the inbox import themselves
         "PREFECT_API_URL": prefect_api,
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
@@ -91,7 +92,8 @@ def _migrate(env: dict[str, str]) -> None:
     )
 
 
-SERVED = ("collect-invoice", "sweep", "letters-posted", "daily-overview")  # what deployments/serve.py serves
+# What deployments/serve.py serves, in its order.
+SERVED = ("collect-invoice", "sweep", "letters-posted", "import-bank", "match-payment", "daily-overview")
 
 
 def _wait_for_deployments(api: str, instance: str, serve: subprocess.Popen) -> None:

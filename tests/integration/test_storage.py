@@ -381,7 +381,7 @@ def test_register_payment_records_a_payment_in_the_dossier(installation, invoice
         payment = s.get_one(Payment, payment_id)
     assert (payment.amount, payment.paid_on, payment.reference) == (Decimal("40.00"), date(2026, 3, 1), "bank")
     assert (entry.kind, entry.at) == ("payment", NOW)
-    assert entry.summary == "payment of EUR 40.00 on 2026-03-01; open EUR 60.00"
+    assert entry.summary == "payment of EUR 40.00 on 2026-03-01 (recorded by hand); open EUR 60.00"
     assert entry.data == {"amount": "40.00", "paid_on": "2026-03-01", "open": "60.00"}
 
 
@@ -435,7 +435,7 @@ def test_cli_dossier_json_lists_the_evidence_in_order(installation, invoice_numb
     assert (entries[0]["channel"], entries[0]["by"], entries[0]["summary"]) == ("phone", "Anna", "not reached")
     assert datetime.fromisoformat(entries[0]["at"]) == NOW
     assert datetime.fromisoformat(entries[1]["at"]).tzinfo is not None
-    assert entries[1]["summary"] == "payment of EUR 100.00 on 2026-03-01; open EUR 0.00"
+    assert entries[1]["summary"] == "payment of EUR 100.00 on 2026-03-01 (recorded by hand); open EUR 0.00"
     assert "not reached" in ok(installation, "dossier", invoice_number)
 
 

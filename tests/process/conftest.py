@@ -84,6 +84,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def engine(
     prefect_here: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[InProcessEngine]:
+    from flows.bank import import_bank, match_payment
     from flows.collect_invoice import collect_invoice
     from tasks import runtime
 
@@ -107,8 +108,8 @@ def engine(
     try:
         cli.run("clock", "show").check_returncode()  # creates the database, as the first verb does
         # deployments/serve.py registers the same deployment and serves it; here this process executes its runs.
-        deployment_id = collect_invoice.to_deployment(name=instance, tags=["dunning"]).apply()
-        runner = InProcessRunner({deployment_id: collect_invoice}).start()
+        served = (collect_invoice, match_payment, import_bank)
+        runner = InProcessRunner({f.to_deployment(name=instance, tags=["dunning"]).apply(): f for f in served}).start()
         yield InProcessEngine(
             home=home, env=env, sink=sink, database_url=database_url, api=prefect_here, runner=runner
         )

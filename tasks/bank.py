@@ -1,0 +1,127 @@
+"""The I/O of money in: the watched inbox of bank statements, and recording what a person decided about a line."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from dunning.bank.formats import read_statement_file
+from dunning.casework import bank
+from dunning.desk.payment_sheet import payment_sheet
+from dunning.domain.errors import InvalidInput, UserError
+from dunning.domain.kinds import LineStatus
+from dunning.storage import clock, db
+from dunning.storage.config import Installation
+from tasks.runtime import installation
+
+
+def inbox(inst: Installation) -> Path:
+    return inst.home / "inbox" / "bank"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    file: str
+    summary: str  # the import's one line, or the error
+    imported: bool
+    matched: int = 0
+    unmatched: int = 0
+    known: int = 0
+
+
+@task(cache_policy=NO_CACHE)
+def import_inbox() -> list[FileOutcome]:
+    """Every file in DUNNING_HOME/inbox/bank/, oldest first, each whole or not at all: imported ones move to
+    done/, refused ones to failed/ with the reason beside them in FILE.error.txt."""
+    inst = installation()
+    folder = inbox(inst)
+    for sub in ("done", "failed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for path in sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+                       key=lambda p: (p.stat().st_mtime, p.name)):
+        try:
+            statement = read_statement_file(path)
+            with db.transaction(inst) as s:
+                report = bank.import_statement(s, statement, inst.creditor.own_accounts, clock.now(s))
+        except UserError as e:
+            target = _free_name(folder / "failed", path.name)
+            shutil.move(path, target)
+            target.with_name(target.name + ".error.txt").write_text(f"{e}\n", encoding="utf-8")
+            get_run_logger().error("%s refused, moved to failed/: %s", path.name, e)
+            outcomes.append(FileOutcome(path.name, str(e), imported=False))
+            continue
+        shutil.move(path, _free_name(folder / "done", path.name))
+        get_run_logger().info(report.summary())
+        outcomes.append(FileOutcome(path.name, report.summary(), True, report.matched, report.unmatched,
+                                    report.known))
+    return outcomes
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """A name not yet taken in `folder`: a statement of the same name dropped twice keeps both."""
+    target = folder / name
+    n = 1
+    while target.exists():
+        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
+        n += 1
+    return target
+
+
+@dataclass(frozen=True)
+class PaymentAnswer:
+    set_aside: bool  # not a debtor payment
+    invoices: str
+    amounts: str
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class LineSituation:
+    decided: bool
+    summary: str
+    description: str = ""
+    attempt: int = 0  # answers refused so far: each question after a refusal waits under a new key
+
+
+@task(cache_policy=NO_CACHE)
+def read_line(line_id: int) -> LineSituation:
+    with db.transaction(installation()) as s:
+        row = bank.get_line(s, line_id)
+        if row.status is not LineStatus.unmatched:
+            return LineSituation(True, f"line {line_id}: {row.status.value}"
+                                 + (f" by {row.decided_by}" if row.decided_by else ""))
+        return LineSituation(False, "", payment_sheet(s, row), row.refused)
+
+
+@task(cache_policy=NO_CACHE)
+def record_payment_answer(line_id: int, attempt: int, answer: PaymentAnswer, labels: dict[str, str]) -> str | None:
+    """The person's answer, or why the facts refuse it (then it is asked again)."""
+    inst = installation()
+    try:
+        wanted = None if answer.set_aside else bank.wanted_from_text(answer.invoices, answer.amounts)
+        reason, by = answer.reason.strip(), answer.by.strip()
+        with db.transaction(inst) as s:
+            row = bank.get_line(s, line_id)
+            if row.status is not LineStatus.unmatched:
+                return None  # decided meanwhile (the CLI); this answer came too late and changes nothing
+            if wanted is None:
+                bank.ignore(s, line_id, reason, by or None, clock.now(s))
+            else:
+                bank.match_by_hand(s, line_id, wanted, by or None, clock.now(s))
+        return None
+    except InvalidInput as e:
+        refusal = e.phrased(labels.get(e.field, e.field))
+    except UserError as e:
+        refusal = str(e)
+    with db.transaction(inst) as s:
+        row = bank.get_line(s, line_id)
+        if row.refused == attempt:  # a replay of the same refusal counts once
+            row.refused += 1
+    get_run_logger().warning("Answer refused, asking again: %s", refusal)
+    return refusal
