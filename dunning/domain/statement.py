@@ -15,6 +15,17 @@ _ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
+class Applied:
+    """One payment as BW 6:44 applies it: first to the costs, then to the interest, then to the invoice."""
+
+    on: date
+    amount: Decimal
+    to_costs: Decimal
+    to_interest: Decimal
+    to_principal: Decimal
+
+
+@dataclass(frozen=True)
 class Statement:
     consumer: bool
     principal: Decimal  # the part of the invoice still open after BW 6:44
@@ -25,8 +36,9 @@ class Statement:
     due_now: Decimal  # what settles the claim today
     due_after_term: Decimal  # consumer: due_now plus the costs; business: due_now
     warnings: tuple[str, ...] = ()
+    payments: tuple[Applied, ...] = ()  # what was paid, and how the law applied it (BW 6:44)
 
-    def as_data(self) -> dict[str, str | bool | None]:
+    def as_data(self) -> dict[str, object]:
         """The figures as they were stated, kept with the message as evidence."""
         return {
             "principal": str(self.principal),
@@ -36,6 +48,11 @@ class Statement:
             "collection_costs_vat": self.costs_vat,
             "due_now": str(self.due_now),
             "due_after_term": str(self.due_after_term),
+            "payments": [
+                {"on": a.on.isoformat(), "amount": str(a.amount), "to_costs": str(a.to_costs),
+                 "to_interest": str(a.to_interest), "to_principal": str(a.to_principal)}
+                for a in self.payments
+            ],
         }
 
 
@@ -103,4 +120,5 @@ def state_claim(
         due_now=due_now,
         due_after_term=due_after,
         warnings=tuple(warnings),
+        payments=tuple(Applied(a.on, a.amount, a.to_costs, a.to_interest, a.to_principal) for a in claim.payments),
     )

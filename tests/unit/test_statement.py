@@ -62,3 +62,24 @@ def test_no_consumer_interest_before_default():
     )
     assert (claim.interest, claim.interest_from) == (Decimal("0.00"), None)
     assert claim.costs == Decimal("40.00"), "the BIK minimum"
+
+
+def test_a_part_payment_after_the_ingebrekestelling_goes_to_costs_then_interest_then_the_invoice():
+    # Business, EUR 1,210.00 due Monday 5 Jan 2026; EUR 300.00 paid on 20 Feb; stated on 10 Mar. Worked out by
+    # hand, rate 10.15% a year (nl_rates_commercial.csv, 1 Jan 2026, unverified), actual/365, cents per step:
+    #   interest 6 Jan up to and including the payment day 20 Feb: 26 + 20 = 46 days:
+    #     1,210.00 x 10.15% x 46 / 365 = 5,649.49 / 365 = 15.478 -> 15.48
+    #   the 300.00 per BW 6:44: costs 181.50 (15% of 1,210.00), interest 15.48, the invoice 300.00 - 181.50 -
+    #     15.48 = 103.02, leaving 1,210.00 - 103.02 = 1,106.98
+    #   interest 21 Feb up to 10 Mar: 8 + 9 = 17 days: 1,106.98 x 10.15% x 17 / 365 = 1,910.094 / 365 = 5.233
+    #     -> 5.23; due now 1,106.98 + 5.23 = 1,112.21 (the costs are paid)
+    statement = state_claim(consumer=False, amount=Decimal("1210.00"), due_date=date(2026, 1, 5),
+                            payments=[(date(2026, 2, 20), Decimal("300.00"))], today=date(2026, 3, 10),
+                            default_notice_deadline=None)
+    [applied] = statement.payments
+    assert (applied.to_costs, applied.to_interest, applied.to_principal) == (
+        Decimal("181.50"), Decimal("15.48"), Decimal("103.02"))
+    assert (statement.principal, statement.interest, statement.costs, statement.due_now) == (
+        Decimal("1106.98"), Decimal("5.23"), Decimal("0.00"), Decimal("1112.21"))
+    assert statement.as_data()["payments"] == [{"on": "2026-02-20", "amount": "300.00", "to_costs": "181.50",
+                                                "to_interest": "15.48", "to_principal": "103.02"}]
