@@ -297,8 +297,13 @@ def ignore(session: Session, line_id: int, reason: str, by: str | None, now: dat
     return row
 
 
-def suggestions(session: Session, row: BankLine) -> list[str]:
-    return likely_invoices(_as_line(row), ledger(session))
+def suggestions(session: Session, rows: list[BankLine]) -> dict[int, list[str]]:
+    """The likely invoices of each unmatched line (one ledger for all of them)."""
+    unmatched = [r for r in rows if r.status is LineStatus.unmatched]
+    if not unmatched:
+        return {}
+    book = ledger(session)
+    return {r.id: likely_invoices(_as_line(r), book) for r in unmatched}
 
 
 def _as_line(row: BankLine) -> StatementLine:

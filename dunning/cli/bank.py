@@ -57,8 +57,9 @@ def payments(
 
     inst = installation()
     with db.transaction(inst) as s:
-        rows = [bank.as_json(r) for r in bank.lines(s, unmatched_only=unmatched)]
-        hints = {r["id"]: bank.suggestions(s, bank.get_line(s, r["id"])) for r in rows if r["status"] == "unmatched"}
+        found = bank.lines(s, unmatched_only=unmatched)
+        rows = [bank.as_json(r) for r in found]
+        hints = {} if as_json else bank.suggestions(s, found)
     if as_json:
         print_json(rows)
         return

@@ -16,7 +16,7 @@ def _cell(text: str | None) -> str:
 
 
 def payment_sheet(session: Session, line: BankLine) -> str:
-    likely = bank.suggestions(session, line)
+    likely = bank.suggestions(session, [line]).get(line.id, [])
     found = {i.number: i for i in session.scalars(select(Invoice).where(Invoice.number.in_(likely)))}
     rows = [
         f"| {n} | {_cell(found[n].debtor.name)} ({found[n].debtor.number}) | {found[n].due_date.isoformat()} | "
