@@ -20,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from dunning.bank.references import payment_reference, printed  # noqa: E402
 from dunning.domain.statement import state_claim  # noqa: E402
 from dunning.law import fourteen_day_term  # noqa: E402
 from dunning.messaging.letters import render_letter_pdf  # noqa: E402
@@ -33,8 +34,10 @@ def contexts(n: int, kind: str) -> list[dict]:
     out = []
     for i in range(n):
         amount = Decimal(100 + i * 7) + Decimal("0.45")
-        invoice = {"number": f"F-2026-{i:05d}", "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1),
-                   "amount": amount, "open_amount": amount, "currency": "EUR"}
+        number = f"F-2026-{i:05d}"
+        invoice = {"number": number, "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1),
+                   "amount": amount, "open_amount": amount, "currency": "EUR",
+                   "payment_reference": printed(payment_reference(number))}
         out.append({
             "debtor": {"name": f"Zoë de Vries-Łódź {i}", "number": f"D-{i:05d}", "kind": kind,
                        "street": f"Keizersgracht {i % 500 + 1}", "postcode": "1015 CJ", "city": "Amsterdam",

@@ -106,7 +106,7 @@ def match_line(line: StatementLine, ledger: Ledger) -> Match:
     text = " ".join(filter(None, (line.remittance, line.reference)))
 
     # 1. Our reference: exact, so it holds even for an invoice already paid (then all of it is a surplus).
-    referenced = [ledger.by_reference[r] for r in _references(line, text) if r in ledger.by_reference]
+    referenced = _our_references(line, text, ledger)
     if referenced:
         return allocate(line.amount, ledger.oldest_first(referenced), ledger, MatchRule.reference)
 
@@ -127,10 +127,14 @@ def match_line(line: StatementLine, ledger: Ledger) -> Match:
     return UNMATCHED
 
 
-def _references(line: StatementLine, text: str) -> list[str]:
-    found = references_in(text)
-    if line.reference:
-        found.insert(0, normalised(line.reference))
+def _our_references(line: StatementLine, text: str, ledger: Ledger) -> list[str]:
+    """The invoices whose reference the line carries: the structured one, and any in the description (of the
+    readings of one place, the longest we gave out)."""
+    found = []
+    if line.reference and (number := ledger.by_reference.get(normalised(line.reference))):
+        found.append(number)
+    for readings in references_in(text):
+        found += [ledger.by_reference[r] for r in readings if r in ledger.by_reference][:1]
     return list(dict.fromkeys(found))
 
 
@@ -157,8 +161,14 @@ def likely_invoices(line: StatementLine, ledger: Ledger, limit: int = 5) -> list
     return [number for *_, number in sorted(scored)[:limit]]
 
 
+# Words many names share: they say nothing about who paid.
+_COMMON = frozenset({"b.v", "bv", "n.v", "nv", "v.o.f", "vof", "holding", "beheer", "stichting", "groep", "group",
+                     "van", "der", "den", "the", "and", "en", "mw", "mevr", "dhr", "heer", "mevrouw", "fam"})
+
+
 def _same_name(a: str, b: str) -> bool:
-    """Bank lines shorten and reorder names ("J JANSEN" for "Jan Jansen"): the longest word in common decides."""
-    words_a = {w for w in a.replace(".", " ").split() if len(w) > 2}
-    words_b = {w for w in b.replace(".", " ").split() if len(w) > 2}
+    """Bank lines shorten and reorder names ("J JANSEN" for "Jansen Installatie B.V."): a word in common that is
+    not a legal form, a title or a particle decides."""
+    words_a = {w for w in a.replace(".", " ").split() if len(w) > 2 and w not in _COMMON}
+    words_b = {w for w in b.replace(".", " ").split() if len(w) > 2 and w not in _COMMON}
     return bool(words_a & words_b)

@@ -44,17 +44,17 @@ def printed(reference: str) -> str:
 _RF_CANDIDATE = re.compile(r"R\s?F\s?\d\s?\d(?:[\s.-]?[0-9A-Z]){1,21}")
 
 
-def references_in(text: str) -> list[str]:
-    """Every valid ISO 11649 reference in a remittance text, compact ("RF18539007547034"). Tolerant of the
-    spaces, dots and dashes people and banks put in; a candidate is shortened from its end until its check
-    digits hold, since text often follows the reference directly."""
+def references_in(text: str) -> list[list[str]]:
+    """The ISO 11649 references a remittance text may hold, compact ("RF18539007547034"), tolerant of the spaces,
+    dots and dashes people and banks put in. Text often follows a reference directly ("RF18 5390 0754 7034 EUR
+    12,50"), and a longer run can pass the check digits by chance (1 in 97): so for each place, every valid
+    reading, longest first, for the caller to look up among the references it gave."""
     found = []
     for candidate in _RF_CANDIDATE.finditer(text.upper()):
         compact = _NOT_ALNUM.sub("", candidate.group())
-        for end in range(len(compact), 4, -1):
-            if iso11649.is_valid(compact[:end]):
-                found.append(compact[:end])
-                break
+        readings = [compact[:end] for end in range(len(compact), 4, -1) if iso11649.is_valid(compact[:end])]
+        if readings:
+            found.append(readings)
     return found
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from dunning.bank.references import payment_reference, printed
 from dunning.casework import human_tasks, invoices, personal_notes, plans
 from dunning.domain.errors import UserError
 from dunning.domain.fields import email_address_problem
@@ -238,7 +239,7 @@ def claim_statement(
         consumer=invoice.debtor.kind is DebtorKind.consumer,
         amount=invoice.amount,
         due_date=invoice.due_date,
-        payments=[(p.paid_on, p.amount) for p in invoice.payments],
+        payments=[(p.paid_on, p.amount) for p in invoices.standing(invoice.payments)],
         today=today,
         # The term the aanmaning gave: the notice of default (BW 6:82) from which a consumer's interest runs.
         default_notice_deadline=next(iter(_sent_deadlines(session, invoice, Message.aanmaning)), None),
@@ -364,6 +365,7 @@ def _base_values(
 
 
 def _invoice(session: Session, invoice: Invoice) -> dict[str, Any]:
+    """An invoice as a message states it; every invoice a message names carries its own payment reference."""
     return {
         "number": invoice.number,
         "issue_date": invoice.issue_date,
@@ -371,7 +373,14 @@ def _invoice(session: Session, invoice: Invoice) -> dict[str, Any]:
         "amount": invoice.amount,
         "open_amount": invoices.open_amount(session, invoice),
         "currency": invoice.currency,
+        "payment_reference": _payment_reference(invoice),
     }
+
+
+def _payment_reference(invoice: Invoice) -> str:
+    """The reference on file (bank matching knows that one; it may be a digest, see `dunning.bank.references`),
+    printed in groups of four. An invoice not flushed yet has none on file: then the readable one of its number."""
+    return printed(invoice.payment_reference or payment_reference(invoice.number))
 
 
 def _notes(session: Session, invoice: Invoice, step: Step) -> str | None:

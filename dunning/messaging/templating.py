@@ -30,9 +30,13 @@ Context contract (mappings, or objects with these attributes, as `config.Credito
   ``postcode``, ``city``, ``country`` (ISO 3166 alpha-2; None or ``'NL'`` prints no country line). The
   address is optional for e-mail and required for a letter.
 - ``invoice``: ``number``, ``issue_date`` (date), ``due_date`` (date), ``amount`` and ``open_amount``
-  (Decimal), ``currency`` (ISO 4217, e.g. ``'EUR'``)
+  (Decimal), ``currency`` (ISO 4217, e.g. ``'EUR'``), ``payment_reference`` (the invoice's structured creditor
+  reference, ISO 11649, printed in groups of four: ``'RF81 F202 6011 7'``; `dunning.bank.references`). Every
+  message states it next to the IBAN and asks the debtor to quote it: a payment that carries it is matched to
+  this invoice. Required, in every invoice mapping (``invoice``, ``open_invoices``, ``combined``): templates
+  use it directly, and a reference that is not valid ISO 11649 is refused (`FieldError`).
 - ``open_invoices``: list of invoice mappings like ``invoice``: every open invoice of this debtor (this one
-  included); listed when there is more than one. Default: empty.
+  included); listed, each with its own payment reference, when there is more than one. Default: empty.
 - ``creditor``: ``name``, ``email``, ``phone``, ``iban``; optional (default None): ``street``, ``postcode``,
   ``city``, ``country``, ``kvk`` (Chamber of Commerce number, Handelsregisterwet art. 20), ``vat_number``,
   ``website``.
@@ -48,9 +52,9 @@ Context contract (mappings, or objects with these attributes, as `config.Credito
 - ``plan`` (betalingsregeling only): list of ``{due: date, amount: Decimal}``, in order
 - ``dispute`` (betwisting-afgewezen only): ``raised_on`` (date), ``answer`` (str: why the invoice stands,
   written for the debtor; line breaks are kept)
-- ``combined`` (herinnering and aanmaning e-mails): list of invoice mappings like ``invoice``: the debtor's
-  other invoices this one message is also about (messages to one debtor on one day are combined). Default:
-  empty.
+- ``combined`` (herinnering, aanmaning and betaalafspraak e-mails): list of invoice mappings like ``invoice``:
+  the debtor's other invoices this one message is also about (messages to one debtor on one day are combined);
+  each one's payment reference is stated in the list of open invoices. Default: empty.
 - ``copy_attached`` (bool): the invoice's own PDF goes with the message (DUNNING_HOME/invoices/). Default
   False.
 - ``agency`` (str or None): the collection agency's name, for the incasso-aankondiging
@@ -66,8 +70,9 @@ other keys (e.g. ``by_post``) are passed through for operators' templates.
 Data is checked before anything renders, by the rule of `dunning.domain.fields` (the one the importer, the
 CLI and the forms apply when data comes in): a tab, line break or other control character in a name, number
 or address line, or a control character in free text, raises `FieldError` naming the field (it would split a
-mail header or an address block). What composes a message from stored data (`dunning.messaging.compose`)
-refuses such a message as a business refusal; here it is an assertion.
+mail header or an address block); so does a payment reference that is not a valid ISO 11649 reference (the
+debtor would quote what no bank line can be matched by). What composes a message from stored data
+(`dunning.messaging.compose`) refuses such a message as a business refusal; here it is an assertion.
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, pa
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from stdnum import iso11649
 
 from dunning.domain.errors import UserError
 from dunning.domain.fields import line_problem, text_problem
@@ -114,7 +120,7 @@ CREDITOR_OPTIONAL = {
 _SINGLE_LINE = {
     "debtor": ("name", "number", "street", "postcode", "city", "country"),
     "creditor": ("name", "email", "phone", "iban", *CREDITOR_OPTIONAL),
-    "invoice": ("number", "currency"),
+    "invoice": ("number", "currency", "payment_reference"),
     "agreement": ("spoke_with",),
 }
 
@@ -255,6 +261,12 @@ def _check_line(field: str, value: Any) -> None:
         raise FieldError(field, problem, value, sep=": ")
 
 
+def _check_payment_reference(field: str, value: Any) -> None:
+    # A missing one fails when a template uses it (StrictUndefined); one given must be what a bank line can carry.
+    if value is not None and not (isinstance(value, str) and iso11649.is_valid(value)):
+        raise FieldError(field, "is not a valid ISO 11649 creditor reference (RF..)", value)
+
+
 def check_context(context: Mapping[str, Any]) -> None:
     """Refuse data that would break out of its line (a mail header, an address block): names the field."""
     for key, fields in _SINGLE_LINE.items():
@@ -265,8 +277,14 @@ def check_context(context: Mapping[str, Any]) -> None:
         for name in fields:
             _check_line(f"{key}.{name}", record.get(name))
     _check_line("reference", context.get("reference"))
-    for i, other in enumerate(context.get("open_invoices") or ()):
-        _check_line(f"open_invoices[{i}].number", as_dict(other).get("number"))
+    for key in ("open_invoices", "combined"):
+        for i, other in enumerate(context.get(key) or ()):
+            record = as_dict(other)
+            for name in ("number", "payment_reference"):
+                _check_line(f"{key}[{i}].{name}", record.get(name))
+            _check_payment_reference(f"{key}[{i}].payment_reference", record.get("payment_reference"))
+    if context.get("invoice") is not None:
+        _check_payment_reference("invoice.payment_reference", as_dict(context["invoice"]).get("payment_reference"))
     free_text = (
         ("personal_note", context.get("personal_note")),
         ("agreement.note", as_dict(context["agreement"]).get("note") if context.get("agreement") else None),

@@ -24,7 +24,8 @@ from dunning.messaging.templating import STEPS, FieldError, longdate, money, ren
 
 POSTED = date(2026, 11, 23)  # a Monday: presumed delivered Wednesday 25 November (Sun/Mon never count)
 INVOICE = {"number": "F-2026-0117", "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1),
-           "amount": Decimal("1234.56"), "open_amount": Decimal("1234.56"), "currency": "EUR"}
+           "amount": Decimal("1234.56"), "open_amount": Decimal("1234.56"), "currency": "EUR",
+           "payment_reference": "RF81 F202 6011 7"}
 
 
 def claim_for(kind: str, today: date = POSTED, term_deadline: date | None = None):
@@ -174,6 +175,39 @@ def test_a_long_plan_runs_onto_more_pages_with_page_numbers_and_the_table_headin
     assert f"pagina 2 van {pages}" in second
     assert "Vervolg van onze brief van 23 november 2026 aan Jan de Vries, kenmerk F-2026-0117" in second
     assert "Termijn Uiterlijk betalen op Bedrag" in second
+
+
+# -- the payment reference -------------------------------------------------------------------------------
+
+
+def test_the_payment_block_states_the_payment_reference_under_the_iban_and_asks_to_quote_it():
+    text = pdf_text(render_letter_pdf("herinnering", "nl", letter_context()))
+    assert ("Rekeningnummer (IBAN) NL91 ABNA 0417 1643 00 Ten name van Voorbeeld B.V. "
+            "Betalingskenmerk RF81 F202 6011 7 Vermeld bij uw betaling het betalingskenmerk.") in text
+    text = pdf_text(render_letter_pdf("herinnering", "en", letter_context()))
+    assert ("Account (IBAN) NL91 ABNA 0417 1643 00 In the name of Voorbeeld B.V. "
+            "Payment reference RF81 F202 6011 7 Please quote the payment reference with your payment.") in text
+
+
+@pytest.mark.parametrize("kind", ["consumer", "business"])
+def test_the_ingebrekestelling_asks_to_quote_the_payment_reference_with_the_iban(kind):
+    text = pdf_text(render_letter_pdf("ingebrekestelling", "nl", letter_context(kind)))
+    assert ("op rekening NL91 ABNA 0417 1643 00 ten name van Voorbeeld B.V., met als betalingskenmerk: "
+            "RF81 F202 6011 7.") in text
+    text = pdf_text(render_letter_pdf("ingebrekestelling", "en", letter_context(kind)))
+    assert ("to account NL91 ABNA 0417 1643 00 in the name of Voorbeeld B.V., quoting payment reference "
+            "RF81 F202 6011 7.") in text
+
+
+def test_the_open_invoices_are_listed_each_with_its_own_payment_reference():
+    other = {**INVOICE, "number": "F-2026-0201", "due_date": date(2026, 11, 2), "open_amount": Decimal("99.00"),
+             "payment_reference": "RF44 F202 6020 1"}
+    text = pdf_text(render_letter_pdf("aanmaning", "nl", letter_context(open_invoices=[INVOICE, other])))
+    assert ("Factuur Vervaldatum Betalingskenmerk Nog te betalen "
+            "F-2026-0117 1 oktober 2026 RF81 F202 6011 7 EUR 1.234,56 "
+            "F-2026-0201 2 november 2026 RF44 F202 6020 1 EUR 99,00 Totaal EUR 1.333,56") in text
+    assert ("Elke factuur heeft een eigen betalingskenmerk. Betaalt u een factuur op rekening NL91 ABNA 0417 1643 00 "
+            "ten name van Voorbeeld B.V., vermeld dan het betalingskenmerk van die factuur.") in text
 
 
 def test_betaalafspraak_letter_confirms_what_was_agreed():

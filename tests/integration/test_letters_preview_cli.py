@@ -15,6 +15,7 @@ import typer
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from dunning.bank.references import printed
 from dunning.casework.answers import complete_call
 from dunning.casework.human_tasks import CallOutcome, open_task
 from dunning.cli.letters import register, run_preview
@@ -85,6 +86,9 @@ def test_the_letter_context_lists_open_invoices_and_states_the_claim_by_the_law_
                           DEFAULT, preview=True).values
         expected = claim_statement(s, invoices_on_file, invoice, date(2026, 11, 23), date(2026, 12, 9))
     assert [i["number"] for i in context["open_invoices"]] == ["F-1", "F-2"]
+    # Each with the payment reference on file, printed in groups of four.
+    assert [i["payment_reference"] for i in context["open_invoices"]] == ["RF98 F1", "RF71 F2"]
+    assert context["invoice"]["payment_reference"] == printed(str(invoice.payment_reference)) == "RF98 F1"
     assert context["claim"] == expected
     assert context["debtor"]["street"] == "Dorpsstraat 1" and context["reference"] == "F-1"
 

@@ -79,3 +79,12 @@ def test_a_promise_is_confirmed_with_its_date_and_amount_and_the_collectors_note
     text = " ".join(_text(installation, tmp_path, "betaalafspraak@call-1").split())
     assert "U betaalt EUR 100,00 uiterlijk 20 maart 2026." in text and "met Piet" in text
     assert "geïrriteerd" not in text
+
+
+def test_the_email_on_the_wire_states_the_payment_reference_on_file_next_to_the_iban(installation, tmp_path):
+    with db.transaction(installation) as s:
+        invoice = _invoice(s)
+        assert invoice.payment_reference == "RF98F1"  # "F/1": its letters and digits, filled when stored
+    text = _text(installation, tmp_path, "herinnering")
+    assert "Rekeningnummer (IBAN): NL91ABNA0417164300\nTen name van:          " in text
+    assert "Betalingskenmerk:      RF98 F1\n\nVermeld bij uw betaling het betalingskenmerk." in text

@@ -118,6 +118,7 @@ def test_the_preview_is_exactly_what_the_send_and_print_tasks_queue(installation
     else:
         assert previewed == _email_parts(queued)
     assert "Zoals besproken op maandag." in _text(previewed)  # the note waiting, not used up by the preview
+    assert "RF98 F1" in _text(previewed)  # the payment reference on file (F-1's), to quote when paying
 
 
 def _text(previewed: dict[str, bytes]) -> str:

@@ -7,6 +7,7 @@ import pytest
 from jinja2 import UndefinedError
 from jinja2.sandbox import SecurityError
 
+from dunning.bank.references import payment_reference, printed
 from dunning.domain.errors import UserError
 from dunning.domain.statement import state_claim
 from dunning.messaging.mailer import InvalidAddressError, SmtpSettings, compose_email
@@ -22,9 +23,11 @@ from dunning.messaging.templating import (
 )
 
 INVOICE = {"number": "F-2026-0117", "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1),
-           "amount": Decimal("1234.56"), "open_amount": Decimal("1234.56"), "currency": "EUR"}
+           "amount": Decimal("1234.56"), "open_amount": Decimal("1234.56"), "currency": "EUR",
+           "payment_reference": "RF81 F202 6011 7"}
 OTHER_INVOICE = {"number": "F-2026-0201", "issue_date": date(2026, 10, 3), "due_date": date(2026, 11, 2),
-                 "amount": Decimal("99.00"), "open_amount": Decimal("99.00"), "currency": "EUR"}
+                 "amount": Decimal("99.00"), "open_amount": Decimal("99.00"), "currency": "EUR",
+                 "payment_reference": printed(payment_reference("F-2026-0201"))}
 
 
 def context(kind="consumer", **overrides):
@@ -219,6 +222,9 @@ def test_all_open_invoices_are_listed_when_there_is_more_than_one():
     for part in (both.text, both.html):
         assert "Op dit moment staan deze facturen van u open" in part
         assert "F-2026-0201" in part and "EUR 99,00" in part and "2 november 2026" in part
+        assert OTHER_INVOICE["payment_reference"] in part  # each invoice with its own reference
+    assert ("- factuur F-2026-0201 van 3 oktober 2026, vervallen op 2 november 2026: EUR 99,00, betalingskenmerk "
+            f"{OTHER_INVOICE['payment_reference']}\n") in both.text
 
 
 # -- the new steps -----------------------------------------------------------------------------------------
@@ -242,7 +248,7 @@ def test_incasso_aankondiging_tells_the_last_day_and_what_is_owed(kind):
 
 def test_incasso_aankondiging_without_a_claim_shows_the_open_amount():
     email = render_email("incasso-aankondiging", "en", context(claim=None, pay_by=date(2027, 1, 4)))
-    assert "Amount due:     EUR 1,234.56" in email.text
+    assert "Amount due:        EUR 1,234.56" in email.text
     assert "a collection agency" in email.text and "4 January 2027" in email.text
 
 
@@ -308,6 +314,41 @@ def test_line_breaks_in_debtor_name_or_address_are_refused_naming_the_field(fiel
 def test_line_breaks_in_the_invoice_number_are_refused():
     with pytest.raises(FieldError, match="invoice.number"):
         render_email("herinnering", "nl", context(invoice={**INVOICE, "number": "F-1\nSubject: x"}))
+
+
+@pytest.mark.parametrize("key", ["invoice", "open_invoices", "combined"])
+def test_a_payment_reference_that_is_not_iso_11649_or_breaks_its_line_is_refused_naming_the_field(key):
+    def values(reference):
+        invoice = {**INVOICE, "payment_reference": reference}
+        return context(**{key: invoice if key == "invoice" else [INVOICE, invoice]})
+
+    field = "invoice.payment_reference" if key == "invoice" else rf"{key}\[1\].payment_reference"
+    with pytest.raises(FieldError, match=f"{field} is not a valid ISO 11649 creditor reference"):
+        render_email("herinnering", "nl", values("RF00 F202 6011 7"))  # check digits wrong: no bank line matches it
+    with pytest.raises(FieldError, match=f"{field}: line breaks"):
+        render_email("herinnering", "nl", values("RF81 F202\n6011 7"))
+
+
+def test_an_invoice_without_its_payment_reference_fails_loudly():
+    invoice = {k: v for k, v in INVOICE.items() if k != "payment_reference"}
+    with pytest.raises(UndefinedError, match="payment_reference"):
+        render_email("herinnering", "nl", context(invoice=invoice))
+
+
+def test_line_breaks_in_a_combined_invoice_number_are_refused():
+    with pytest.raises(FieldError, match=r"combined\[0\].number"):
+        render_email("herinnering", "nl", context(combined=[{**OTHER_INVOICE, "number": "F-2\nBcc: x"}]))
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("step", STEPS)
+def test_every_message_states_the_payment_reference_and_asks_to_quote_it(step, language):
+    email = render_email(step, language, context())
+    label = "betalingskenmerk" if language == "nl" else "payment reference"
+    for part in (email.text, email.html):
+        assert "RF81 F202 6011 7" in part
+        assert label in part.lower()
+        assert "omschrijving" not in part.lower() and "quoting invoice" not in part
 
 
 def test_the_mailer_refuses_line_breaks_in_the_recipient_name_and_subject_too():
@@ -395,10 +436,12 @@ def test_the_email_copy_of_a_posted_14_dagenbrief_counts_the_term_from_the_lette
 @pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("step", ["herinnering", "aanmaning"])
 def test_one_message_about_several_invoices_names_them_all_in_subject_and_text(step, language):
-    third = {**OTHER_INVOICE, "number": "F-2026-0300"}
+    third = {**OTHER_INVOICE, "number": "F-2026-0300", "payment_reference": printed(payment_reference("F-2026-0300"))}
     email = render_email(step, language, context(combined=[OTHER_INVOICE, third],
                                                  open_invoices=[INVOICE, OTHER_INVOICE, third]))
     joiner = " en " if language == "nl" else " and "
     assert f"F-2026-0117, F-2026-0201{joiner}F-2026-0300" in email.subject
     for part in (email.text, email.html):
         assert f"F-2026-0201{joiner}F-2026-0300" in part
+        for invoice in (INVOICE, OTHER_INVOICE, third):
+            assert invoice["payment_reference"] in part
