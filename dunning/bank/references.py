@@ -61,6 +61,7 @@ def references_in(text: str) -> list[list[str]]:
 # Words people put before an invoice number, glued to it or not: "fact2026-1001", "factuurnr. 1001".
 _PREFIXES = ("FACTUURNUMMERS", "FACTUURNUMMER", "FACTUURNR", "FACTUREN", "FACTUUR", "FACTNR", "FACT",
              "INVOICES", "INVOICE", "INVNR", "INV", "NUMMER", "NR", "NO", "REF", "KENMERK", "F")
+_GLUED = re.compile(r"(?<=\d)(?=[A-Z])")
 _TOKEN = re.compile(r"[0-9A-Z]+(?:[-/_.][0-9A-Z]+)*")
 
 
@@ -68,11 +69,14 @@ def number_candidates(text: str) -> list[str]:
     """What in a remittance text may be an invoice number, normalised, in the order written: each word, the
     word without a leading "factuur"/"nr"-like prefix, and up to three adjacent words joined (a number typed
     with spaces: "2026 1001"). The caller looks them up among the invoice numbers it knows; nothing here
-    guesses which are real."""
+    guesses which are real; where digits run into letters both sides are tried as well."""
     words = _TOKEN.findall(text.upper())
     seen: dict[str, None] = {}
     for i, word in enumerate(words):
         parts = [word, *word.split("/")] if "/" in word else [word]
+        # Banks wrap descriptions mid-word and glue the pieces: "201303-128CURSUS", "2013NR.201303-112". Where
+        # digits run into letters, each side may be a number too.
+        parts += [piece for part in parts for piece in _GLUED.split(part) if piece != part]
         for part in parts:
             _add(seen, normalised(part))
             for prefix in _PREFIXES:

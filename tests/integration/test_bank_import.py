@@ -5,15 +5,19 @@ broken files that change nothing."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from dunning.bank.references import payment_reference, printed
+from dunning.casework import invoices as invoices_
+from dunning.domain.kinds import Channel, OutboxStatus
+from dunning.domain.steps import Message, Step
 from dunning.storage import db
-from dunning.storage.models import BankLine, DossierEntry, Payment
+from dunning.storage.models import BankLine, DossierEntry, OutboxMessage, Payment
+from tests.integration.test_letters import pdf_text
 from tests.support import cli
 from tests.support.engine import COLUMNS, row
 from tests.support.statements import Movement, camt, mt940, write
@@ -249,3 +253,28 @@ def test_invoices_listing_states_amounts_as_strings_with_the_payment_reference(h
     only_open = json.loads(ok(cli.run("invoices", "--open", "--debtor", "D1", "--json")).stdout)
     assert [r["invoice"] for r in only_open] == ["2026-1001", "2026-1002", "2026-1003"]
     assert Decimal(listing["F-77"]["open"]) == Decimal("1210.00")
+
+
+def test_a_part_payment_from_the_bank_is_applied_per_6_44_and_the_next_letter_shows_it_to_the_cent(home, tmp_path):
+    # Business, EUR 1,210.00 due 5 Jan 2026 (the `home` fixture's F-77 is a consumer: a business invoice here).
+    rows = [row("B-44", "D44", "business", "b44@example.com", amount="1210.00", due="2026-01-05")]
+    lines = [",".join(COLUMNS)] + [",".join(r[c] for c in COLUMNS) for r in rows]
+    path = write(tmp_path, "b.csv", "\n".join(lines) + "\n")
+    ok(cli.run("import", "invoices", str(path)))
+    with db.transaction(home) as s:  # the ingebrekestelling went out on 10 Feb, its term ran until 26 Feb
+        sent = datetime(2026, 2, 10, 9, tzinfo=UTC)
+        s.add(OutboxMessage(key="B-44:ingebrekestelling:email:1", invoice_id=invoices_.get(s, "B-44").id,
+                            step=Step.send(Message.ingebrekestelling), channel=Channel.email,
+                            status=OutboxStatus.sent, data={"deadline": "2026-02-26"}, created_at=sent, sent_at=sent))
+    paid = Movement("300.00", booked=date(2026, 2, 20), reference=payment_reference("B-44"))
+    import_bank(write(tmp_path, "s.xml", camt([paid])))
+    ok(cli.run("clock", "set", "2026-03-10T09:00"))
+    out = tmp_path / "out"
+    ok(cli.run("preview", "B-44", "--step", "incasso-aankondiging", "--channel", "letter", "--out", str(out)))
+    [pdf] = list(out.glob("*.pdf"))
+    text = pdf_text(pdf.read_bytes())
+    # Worked out by hand in tests/unit/test_statement.py: costs 181.50, interest to the payment day 15.48,
+    # the invoice 103.02; then 1,106.98 open plus 5.23 interest.
+    assert "20 februari 2026: EUR 300,00 (kosten EUR 181,50, rente EUR 15,48, factuur EUR 103,02)" in text
+    assert "Factuur B-44, nog te betalen EUR 1.106,98" in text
+    assert "Totaal EUR 1.112,21" in text

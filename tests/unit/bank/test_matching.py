@@ -75,3 +75,9 @@ def test_likely_invoices_are_the_named_debtors_and_those_of_about_the_amount():
                      invoice("Y-1", debtor="D2", open_="101.00", name="Pietersen"),
                      invoice("Z-1", debtor="D3", open_="900.00", name="De Vries Holding B.V.")], {})
     assert likely_invoices(line("100.00", counterparty="J JANSEN"), ledger) == ["X-1", "Y-1"]
+
+
+def test_numbers_glued_to_the_next_word_by_a_wrapped_line_are_still_found():
+    # As the Rabobank MT940 sample unwraps: the description's lines glued without a space.
+    found = number_candidates("NR.201303-111/11.3.2013NR.201303-112/11.3.2013 factuurnummer 201303-128cursus")
+    assert {"201303111", "201303112", "201303128"} <= set(found)
