@@ -4,11 +4,12 @@ what no rule matches left for a person. The caller owns the transaction: a file 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dunning.bank.lines import Statement, StatementError, StatementLine
@@ -25,9 +26,9 @@ from dunning.bank.matching import (
 )
 from dunning.casework import cases, debtor_accounts, dossier, invoices
 from dunning.domain.errors import InvalidInput, UserError
-from dunning.domain.kinds import LineStatus
+from dunning.domain.kinds import LineStatus, PaymentKind
 from dunning.domain.time import local
-from dunning.storage.models import BankLine, Debtor, DebtorCredit, Invoice, Payment
+from dunning.storage.models import BankLine, Debtor, DebtorAccount, DebtorCredit, DossierEntry, Invoice, Payment
 
 
 @dataclass
@@ -75,7 +76,10 @@ def ledger(session: Session) -> Ledger:
 def import_statement(session: Session, statement: Statement, own_accounts: frozenset[str], now: datetime
                      ) -> ImportReport:
     """Store and act on every line not seen before. A statement for none of our accounts is refused whole: it
-    is the wrong file, and importing it would only hide that."""
+    is the wrong file, and importing it would only hide that.
+
+    A statement holds thousands of lines: every line is decided first, against one ledger read in one query,
+    and then written in a handful of bulk statements, not line by line. Returns, rare, go one by one after."""
     report = ImportReport(file=statement.file, read=len(statement.lines))
     foreign = [a for a in statement.accounts if a not in own_accounts]
     if statement.accounts and len(foreign) == len(statement.accounts):
@@ -84,52 +88,166 @@ def import_statement(session: Session, statement: Statement, own_accounts: froze
             f"the statement is for {', '.join(foreign)}, not for the creditor's account(s) "
             f"{', '.join(sorted(own_accounts))} (settings.toml: [creditor] iban, accounts)",
         )
-    identities = [line.identity for line in statement.lines]
-    known = set(session.scalars(select(BankLine.identity).where(BankLine.identity.in_(identities))))
-    book: Ledger | None = None
+    known = _known_identities(session, [line.identity for line in statement.lines])
+    new: list[StatementLine] = []
     for line in statement.lines:
         if line.identity in known:
             report.known += 1
-            continue
-        known.add(line.identity)
-        row = _store(session, statement.file, line, now)
-        if line.account not in own_accounts:
-            _ignore(row, "another account than the creditor's")
-        elif not line.credit and (line.reversal or line.return_reason):
-            _take_back(session, row, now, report)
-        elif not line.credit or line.reversal:
-            _ignore(row, "not incoming money" if not line.credit else "the bank undid one of our own debits")
         else:
+            known.add(line.identity)
+            new.append(line)
+    book = ledger(session) if any(_is_payment(line, own_accounts) for line in new) else None
+
+    decided: list[_Decided] = []
+    for line in new:
+        if line.account not in own_accounts:
+            decided.append(_Decided(line, LineStatus.ignored, note="another account than the creditor's"))
+        elif not line.credit and (line.reversal or line.return_reason):
+            decided.append(_Decided(line, LineStatus.ignored, returned=True))  # decided once stored, below
+        elif not line.credit or line.reversal:
+            note = "not incoming money" if not line.credit else "the bank undid one of our own debits"
+            decided.append(_Decided(line, LineStatus.ignored, note=note))
+        else:
+            assert book is not None
             report.payments += 1
-            book = book or ledger(session)
             match = match_line(line, book)
-            if match.matched:
-                book.take(match)
-                _book(session, row, match, now, report)
-            else:
-                row.status = LineStatus.unmatched
-                report.unmatched += 1
-        if row.status is LineStatus.ignored:
-            report.ignored += 1
+            if not match.matched:
+                decided.append(_Decided(line, LineStatus.unmatched))
+                continue
+            book.take(match)
+            left = tuple(book.open[a.invoice] for a in match.allocations)
+            decided.append(_Decided(line, LineStatus.matched, match=match, left=left))
+            report.matched += 1
+    report.unmatched = sum(d.status is LineStatus.unmatched for d in decided)
+
+    ids = _insert_lines(session, statement.file, decided, now)
+    if book is not None:
+        _write_payments(session, statement.file, decided, ids, book, now, report)
+    for d, line_id in zip(decided, ids, strict=True):
+        if d.returned:
+            _take_back(session, get_line(session, line_id), now, report)
     session.flush()
-    report.unmatched_lines = [
-        i for i in session.scalars(select(BankLine.id).where(BankLine.identity.in_(identities),
-                                                              BankLine.status == LineStatus.unmatched))
-    ]
+    statuses: dict[int, LineStatus] = {}
+    for chunk in _chunks(ids):
+        query = select(BankLine.id, BankLine.status).where(BankLine.id.in_(chunk))
+        statuses |= {i: status for i, status in session.execute(query)}
+    report.ignored = sum(status is LineStatus.ignored for status in statuses.values())
+    report.unmatched_lines = [i for i in ids if statuses[i] is LineStatus.unmatched]
     return report
 
 
-def _store(session: Session, file: str, line: StatementLine, now: datetime) -> BankLine:
-    row = BankLine(
-        identity=line.identity, file=file, entry=line.entry, account=line.account, booked=line.booked,
-        amount=line.amount, currency=line.currency, credit=line.credit, reversal=line.reversal,
-        counterparty=(line.counterparty or None) and line.counterparty[:200], iban=line.iban,
-        remittance=line.remittance, reference=line.reference, bank_reference=line.bank_reference,
-        end_to_end=line.end_to_end, return_reason=line.return_reason, status=LineStatus.ignored, imported_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
+def _is_payment(line: StatementLine, own_accounts: frozenset[str]) -> bool:
+    return line.account in own_accounts and line.credit and not line.reversal
+
+
+@dataclass
+class _Decided:
+    line: StatementLine
+    status: LineStatus
+    note: str | None = None
+    match: Match | None = None
+    left: tuple[Decimal, ...] = ()  # what stays open on each allocated invoice after this line
+    returned: bool = False  # a return: it undoes an earlier payment
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A statement line as the dossier names it, before the ORM has loaded it."""
+
+    id: int
+    counterparty: str | None
+    iban: str | None
+    file: str
+    entry: int
+
+
+_CHUNK = 5000  # parameters per IN (...) list: well under SQLite's limit
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _known_identities(session: Session, identities: list[str]) -> set[str]:
+    known: set[str] = set()
+    for chunk in _chunks(identities):
+        known |= set(session.scalars(select(BankLine.identity).where(BankLine.identity.in_(chunk))))
+    return known
+
+
+def _insert_lines(session: Session, file: str, decided: list[_Decided], now: datetime) -> list[int]:
+    if not decided:
+        return []
+    rows = [
+        {
+            "identity": d.line.identity, "file": file, "entry": d.line.entry, "account": d.line.account,
+            "booked": d.line.booked, "amount": d.line.amount, "currency": d.line.currency, "credit": d.line.credit,
+            "reversal": d.line.reversal, "counterparty": (d.line.counterparty or None) and d.line.counterparty[:200],
+            "iban": d.line.iban, "remittance": d.line.remittance, "reference": d.line.reference,
+            "bank_reference": d.line.bank_reference, "end_to_end": d.line.end_to_end,
+            "return_reason": d.line.return_reason, "status": d.status, "note": d.note,
+            "rule": d.match.rule.value if d.match and d.match.rule else None, "imported_at": now, "refused": 0,
+        }
+        for d in decided
+    ]
+    returning = insert(BankLine).returning(BankLine.id, sort_by_parameter_order=True)
+    return list(session.scalars(returning, rows))
+
+
+def _ids_by_number(session: Session, column_id, column_number, numbers: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(numbers)):
+        found |= {n: i for i, n in session.execute(select(column_id, column_number).where(column_number.in_(chunk)))}
+    return found
+
+
+def _write_payments(session: Session, file: str, decided: list[_Decided], ids: list[int], book: Ledger,
+                    now: datetime, report: ImportReport) -> None:
+    """The payments, their dossier entries, the credits and the payers' accounts of the matched lines, in bulk."""
+    matched = [(d, d.match, line_id) for d, line_id in zip(decided, ids, strict=True) if d.match is not None]
+    if not matched:
+        return
+    invoice_ids = _ids_by_number(session, Invoice.id, Invoice.number,
+                                 list({a.invoice for _, m, _ in matched for a in m.allocations}))
+    payments, entries, credits, accounts = [], [], [], set()
+    for d, match, line_id in matched:
+        line = d.line
+        source = _Source(line_id, line.counterparty, line.iban, file, line.entry)
+        for allocation, left in zip(match.allocations, d.left, strict=True):
+            invoice_id = invoice_ids[allocation.invoice]
+            payments.append({"invoice_id": invoice_id, "amount": allocation.amount, "paid_on": line.booked,
+                             "reference": line.reference or line.remittance[:200] or None, "recorded_at": now,
+                             "kind": PaymentKind.payment, "bank_line_id": line_id})
+            summary, data = invoices.payment_evidence(line.currency, allocation.amount, line.booked, left, source)
+            entries.append({"invoice_id": invoice_id, "key": f"{allocation.invoice}:payment:bank-{line_id}",
+                            "kind": "payment", "at": now, "summary": summary, "data": data})
+            report.touched.add(allocation.invoice)
+            if line.iban:
+                accounts.add((book.invoices[allocation.invoice].debtor, line.iban))
+        if match.surplus > 0 and match.debtor is not None:
+            credits.append((match.debtor, match.surplus, line_id))
+            if line.iban:
+                accounts.add((match.debtor, line.iban))
+    if payments:
+        session.execute(insert(Payment), payments)
+        session.execute(insert(DossierEntry), entries)
+    new_accounts = [(debtor, iban) for debtor, iban in sorted(accounts)
+                    if debtor not in book.debtors_of_account.get(iban, ())]
+    debtor_ids = _ids_by_number(session, Debtor.id, Debtor.number,
+                                list({d for d, _, _ in credits} | {d for d, _ in new_accounts}))
+    if credits:
+        session.execute(insert(DebtorCredit), [
+            {"debtor_id": debtor_ids[debtor], "amount": amount, "bank_line_id": line_id, "created_at": now}
+            for debtor, amount, line_id in credits
+        ])
+    if new_accounts:
+        session.execute(insert(DebtorAccount), [{"debtor_id": debtor_ids[d], "iban": iban, "source": "payment"}
+                                                for d, iban in new_accounts])
+    # A payment is a changed fact: each run looks at it at the next sweep, not at its next wake-up.
+    for chunk in _chunks(sorted(invoice_ids[n] for n in report.touched)):
+        session.execute(update(Invoice).where(Invoice.id.in_(chunk)).values(wake_at=now),
+                        execution_options={"synchronize_session": False})
 
 
 def _ignore(row: BankLine, why: str) -> None:

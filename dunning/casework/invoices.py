@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -77,28 +78,46 @@ def register_payment(
     session.add(payment)
     session.flush()
     remaining = open_amount(session, invoice)
-    if bank_line is None:
-        source = "recorded by hand"
-        data: dict[str, str | int | None] = {}
-    else:
-        who = f" from {bank_line.counterparty}" if bank_line.counterparty else ""
-        iban = f" ({bank_line.iban})" if bank_line.iban else ""
-        source = f"bank{who}{iban}, {bank_line.file} entry {bank_line.entry}"
-        data = {"bank_line": bank_line.id, "counterparty": bank_line.counterparty, "iban": bank_line.iban,
-                "statement": bank_line.file, "entry": bank_line.entry}
+    summary, data = payment_evidence(invoice.currency, amount, paid_on, remaining, bank_line)
     dossier.record(
-        session,
-        invoice,
-        key=f"{invoice.number}:payment:{payment.id}",
-        kind="payment",
-        at=now,
-        summary=f"payment of {invoice.currency} {amount:.2f} on {paid_on.isoformat()} ({source}); "
-        f"open {invoice.currency} {remaining:.2f}",
-        data={"amount": str(amount), "paid_on": paid_on.isoformat(), "open": str(remaining), **data},
+        session, invoice, key=f"{invoice.number}:payment:{payment.id}", kind="payment", at=now, summary=summary,
+        data=data,
     )
     # A payment is a changed fact: the run should look at it at the next sweep, not at its next wake-up.
     invoice.wake_at = now
     return payment
+
+
+class StatementLineSource(Protocol):
+    """Where a payment came from: a stored statement line (`BankLine`, or the same facts during a bulk import)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def counterparty(self) -> str | None: ...
+    @property
+    def iban(self) -> str | None: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def entry(self) -> int: ...
+
+
+def payment_evidence(currency: str, amount: Decimal, paid_on: date, remaining: Decimal,
+                     bank_line: StatementLineSource | None) -> tuple[str, dict[str, str | int | None]]:
+    """What the dossier says of a payment: how much, when, from whom and which statement line, what is left."""
+    data: dict[str, str | int | None] = {"amount": str(amount), "paid_on": paid_on.isoformat(), "open": str(remaining)}
+    if bank_line is None:
+        source = "recorded by hand"
+    else:
+        who = f" from {bank_line.counterparty}" if bank_line.counterparty else ""
+        iban = f" ({bank_line.iban})" if bank_line.iban else ""
+        source = f"bank{who}{iban}, {bank_line.file} entry {bank_line.entry}"
+        data |= {"bank_line": bank_line.id, "counterparty": bank_line.counterparty, "iban": bank_line.iban,
+                 "statement": bank_line.file, "entry": bank_line.entry}
+    summary = (f"payment of {currency} {amount:.2f} on {paid_on.isoformat()} ({source}); "
+               f"open {currency} {remaining:.2f}")
+    return summary, data
 
 
 def register_credit(
