@@ -27,6 +27,14 @@ async def import_bank() -> list[str]:
                     "unmatched": o.unmatched, "already known": o.known, "result": o.summary} for o in outcomes],
             description="Bank statements imported from the inbox",
         )
+        lines = [{"file": o.file, "line": r["id"], "booked": r["booked"], "amount": r["amount"],
+                  "in": "yes" if r["credit"] else "no", "from": r["counterparty"] or "", "description": r["remittance"],
+                  "status": r["status"], "how": r["rule"] or r["note"] or "",
+                  "paid": ", ".join(f"{i['invoice']} {i['amount']}" for i in r["invoices"])}
+                 for o in outcomes for r in o.lines]
+        if lines:
+            await create_table_artifact(key="bank-import-lines", table=lines,
+                                        description="What each new statement line paid, or why not")
     else:
         get_run_logger().info("No statements in the inbox.")
     return [o.summary for o in outcomes]

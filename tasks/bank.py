@@ -31,6 +31,10 @@ class FileOutcome:
     matched: int = 0
     unmatched: int = 0
     known: int = 0
+    lines: tuple[dict, ...] = ()  # the new lines, as `dunning payments --json` shows them (the first ARTIFACT_LINES)
+
+
+ARTIFACT_LINES = 500  # a table artifact is for reading; `dunning payments` lists them all
 
 
 @task(cache_policy=NO_CACHE)
@@ -57,8 +61,10 @@ def import_inbox() -> list[FileOutcome]:
             continue
         shutil.move(path, _free_name(folder / "done", path.name))
         get_run_logger().info(report.summary())
+        with db.transaction(inst) as s:
+            shown = tuple(bank.as_json(r) for r in bank.lines_by_id(s, report.line_ids[:ARTIFACT_LINES]))
         outcomes.append(FileOutcome(path.name, report.summary(), True, report.matched, report.unmatched,
-                                    report.known))
+                                    report.known, shown))
     return outcomes
 
 

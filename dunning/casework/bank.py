@@ -43,6 +43,7 @@ class ImportReport:
     reversed: int = 0  # returns that took an earlier payment back
     touched: set[str] = field(default_factory=set)  # invoices whose open amount changed
     unmatched_lines: list[int] = field(default_factory=list)  # their ids, for a person to decide
+    line_ids: list[int] = field(default_factory=list)  # every line stored by this import
 
     def summary(self) -> str:
         return (f"{self.file}: {self.read} lines read, {self.payments} payments, {self.matched} matched, "
@@ -133,6 +134,7 @@ def import_statement(session: Session, statement: Statement, own_accounts: froze
         statuses |= {i: status for i, status in session.execute(query)}
     report.ignored = sum(status is LineStatus.ignored for status in statuses.values())
     report.unmatched_lines = [i for i in ids if statuses[i] is LineStatus.unmatched]
+    report.line_ids = ids
     return report
 
 
@@ -463,6 +465,13 @@ def apply_credit(session: Session, credit_id: int, invoice: Invoice, by: str | N
 
 
 # --- listing -----------------------------------------------------------------------------------------------
+
+def lines_by_id(session: Session, ids: list[int]) -> list[BankLine]:
+    found: list[BankLine] = []
+    for chunk in _chunks(ids):
+        found += session.scalars(select(BankLine).where(BankLine.id.in_(chunk)).order_by(BankLine.id))
+    return found
+
 
 def lines(session: Session, unmatched_only: bool = False) -> list[BankLine]:
     query = select(BankLine).order_by(BankLine.booked, BankLine.id)

@@ -14,7 +14,7 @@ from dunning.domain.kinds import TaskKind, TaskStatus
 from dunning.domain.ladder import CallFact
 from dunning.domain.steps import Step
 from dunning.domain.time import local
-from dunning.storage.models import Debtor, DossierEntry, HumanTask, Invoice, PaymentPlan
+from dunning.storage.models import Debtor, DebtorCredit, DossierEntry, HumanTask, Invoice, PaymentPlan
 
 
 def debtor_as_dict(d: Debtor) -> dict[str, str | None]:
@@ -50,6 +50,13 @@ def _facts_table(session: Session, invoice: Invoice, today: date | None = None) 
         for i in others
     ]
     call_times = f" (best reached: {invoice.debtor.call_times})" if invoice.debtor.call_times else ""
+    credit = sum((c.amount for c in session.scalars(
+        select(DebtorCredit).where(DebtorCredit.debtor_id == invoice.debtor_id, DebtorCredit.applied_at.is_(None),
+                                   DebtorCredit.released_at.is_(None)))), Decimal("0.00"))
+    credit_rows = [
+        f"| Credit with us | {invoice.currency} {credit:.2f} paid beyond what was open: offer it for this "
+        f"invoice (`dunning credits`) |"
+    ] if credit > 0 else []
     # The first row is the table's header: Markdown has no headerless tables.
     return [
         *hold,
@@ -64,6 +71,7 @@ def _facts_table(session: Session, invoice: Invoice, today: date | None = None) 
         f"| Amount | {invoice.currency} {invoice.amount:.2f} |",
         f"| **Open amount** | **{invoice.currency} {open_amount:.2f}** |",
         *other_rows,
+        *credit_rows,
     ]
 
 

@@ -54,6 +54,8 @@ def test_a_statement_in_the_inbox_stops_escalation_and_its_unmatched_line_is_mat
     assert sorted(p.name for p in (inbox / "done").iterdir()) == ["camt-2026-01-12.xml"]
     assert sorted(p.name for p in (inbox / "failed").iterdir()) == ["broken.xml", "broken.xml.error.txt"]
     assert "not well-formed XML" in (inbox / "failed" / "broken.xml.error.txt").read_text()
+    [table] = engine.api_call("/artifacts/filter", {"artifacts": {"key": {"any_": ["bank-import-lines"]}}})
+    assert "I-1 1210.00" in table["data"] and "unmatched" in table["data"]
 
     out = engine.sweep()  # one sweep: the paid invoice's run ends, the unmatched line gets its form
     assert engine.run_state("I-1")["type"] == "COMPLETED", out

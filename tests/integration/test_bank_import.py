@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from dunning.bank.references import payment_reference, printed
+from dunning.casework import human_tasks
 from dunning.casework import invoices as invoices_
-from dunning.domain.kinds import Channel, OutboxStatus
+from dunning.desk import sheets
+from dunning.domain.kinds import Channel, OutboxStatus, TaskKind
 from dunning.domain.steps import Message, Step
 from dunning.storage import db
 from dunning.storage.models import BankLine, DossierEntry, OutboxMessage, Payment
@@ -156,6 +158,11 @@ def test_more_than_is_open_leaves_a_credit_that_a_person_applies_to_the_next_inv
     assert opened()["2026-1001"] == "0.00"
     [credit] = json.loads(ok(cli.run("credits", "--json")).stdout)
     assert (credit["debtor"], credit["amount"], credit["next_invoice"]) == ("D1", "50.00", "2026-1002")
+    with db.transaction(home) as s:  # the collector calling about the next invoice sees it, to offer it
+        invoice = invoices_.get(s, "2026-1002")
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), datetime(2026, 2, 3, tzinfo=UTC))
+        sheet = sheets.call_sheet(s, invoice, task, "first call")
+    assert "| Credit with us | EUR 50.00 paid beyond what was open" in sheet
     ok(cli.run("credits", "apply", str(credit["id"]), "--invoice", "2026-1002", "--by", "Anna"))
     assert opened()["2026-1002"] == "150.00"
     assert json.loads(ok(cli.run("credits", "--json")).stdout) == []

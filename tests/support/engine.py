@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,17 @@ class Engine:
             self.api + path, data=data, method="GET" if body is None else "POST",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as r:
-            return json.loads(r.read())
+        for attempt in range(1, 6):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    return json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                # 503: the server's SQLite database was busy; Prefect's own client tries again too, and so does
+                # the UI. Anything else is an answer.
+                if e.code != 503 or attempt == 5:
+                    raise
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
     def subjects(self) -> list[str]:
         return [str(m["Subject"]).strip() for m in self.sink.messages()]
