@@ -10,6 +10,7 @@ from prefect import serve
 from prefect.schedules import Cron
 
 from flows.bank import import_bank, match_payment
+from flows.books import import_invoices
 from flows.collect_invoice import collect_invoice
 from flows.letters import letters_posted
 from flows.overview import overview
@@ -20,6 +21,8 @@ SWEEP_SECONDS = int(os.environ.get("DUNNING_SWEEP_SECONDS", "60"))
 # The bank statement inbox (DUNNING_HOME/inbox/bank/) is read every five minutes; 0 leaves it to a person
 # starting the deployment (or to `dunning import bank`).
 BANK_INBOX_SECONDS = int(os.environ.get("DUNNING_BANK_INBOX_SECONDS", "300"))
+# Likewise the invoice inbox (DUNNING_HOME/inbox/invoices/): e-invoices, exports, open-items lists.
+INVOICE_INBOX_SECONDS = int(os.environ.get("DUNNING_INVOICE_INBOX_SECONDS", "300"))
 
 
 def main() -> None:
@@ -31,6 +34,7 @@ def main() -> None:
         letters_posted.to_deployment(name=inst.instance, tags=["dunning"]),
         import_bank.to_deployment(name=inst.instance, interval=BANK_INBOX_SECONDS or None, tags=["dunning"]),
         match_payment.to_deployment(name=inst.instance, tags=["dunning"]),
+        import_invoices.to_deployment(name=inst.instance, interval=INVOICE_INBOX_SECONDS or None, tags=["dunning"]),
         overview.to_deployment(
             name=inst.instance, schedules=[Cron("30 7 * * *", timezone="Europe/Amsterdam")], tags=["dunning"]
         ),

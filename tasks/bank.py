@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from dunning.domain.errors import InvalidInput, UserError
 from dunning.domain.kinds import LineStatus
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
+from tasks import inbox as inbox_files
 from tasks.runtime import installation
 
 
@@ -42,40 +42,24 @@ def import_inbox() -> list[FileOutcome]:
     """Every file in DUNNING_HOME/inbox/bank/, oldest first, each whole or not at all: imported ones move to
     done/, refused ones to failed/ with the reason beside them in FILE.error.txt."""
     inst = installation()
-    folder = inbox(inst)
-    for sub in ("done", "failed"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
     outcomes = []
-    for path in sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
-                       key=lambda p: (p.stat().st_mtime, p.name)):
+    for path in inbox_files.waiting(inbox(inst)):
         try:
             statement = read_statement_file(path)
             with db.transaction(inst) as s:
                 report = bank.import_statement(s, statement, inst.creditor.own_accounts, clock.now(s))
         except UserError as e:
-            target = _free_name(folder / "failed", path.name)
-            shutil.move(path, target)
-            target.with_name(target.name + ".error.txt").write_text(f"{e}\n", encoding="utf-8")
+            inbox_files.failed(path, str(e))
             get_run_logger().error("%s refused, moved to failed/: %s", path.name, e)
             outcomes.append(FileOutcome(path.name, str(e), imported=False))
             continue
-        shutil.move(path, _free_name(folder / "done", path.name))
+        inbox_files.done(path)
         get_run_logger().info(report.summary())
         with db.transaction(inst) as s:
             shown = tuple(bank.as_json(r) for r in bank.lines_by_id(s, report.line_ids[:ARTIFACT_LINES]))
         outcomes.append(FileOutcome(path.name, report.summary(), True, report.matched, report.unmatched,
                                     report.known, shown))
     return outcomes
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    """A name not yet taken in `folder`: a statement of the same name dropped twice keeps both."""
-    target = folder / name
-    n = 1
-    while target.exists():
-        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
-        n += 1
-    return target
 
 
 @dataclass(frozen=True)

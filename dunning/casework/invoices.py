@@ -66,7 +66,9 @@ def register_payment(
     now: datetime,
     reference: str | None = None,
     bank_line: BankLine | None = None,
+    source: str = "recorded by hand",
 ) -> Payment:
+    """A payment on the invoice, from a statement line or, without one, from `source` (a person, the ledger)."""
     if not amount.is_finite() or amount <= 0:
         raise UserError(f"payment amount must be positive, got {amount}")
     if amount != amount.quantize(Decimal("0.01")):
@@ -78,7 +80,7 @@ def register_payment(
     session.add(payment)
     session.flush()
     remaining = open_amount(session, invoice)
-    summary, data = payment_evidence(invoice.currency, amount, paid_on, remaining, bank_line)
+    summary, data = payment_evidence(invoice.currency, amount, paid_on, remaining, bank_line, source)
     dossier.record(
         session, invoice, key=f"{invoice.number}:payment:{payment.id}", kind="payment", at=now, summary=summary,
         data=data,
@@ -104,12 +106,11 @@ class StatementLineSource(Protocol):
 
 
 def payment_evidence(currency: str, amount: Decimal, paid_on: date, remaining: Decimal,
-                     bank_line: StatementLineSource | None) -> tuple[str, dict[str, str | int | None]]:
+                     bank_line: StatementLineSource | None, source: str = "recorded by hand"
+                     ) -> tuple[str, dict[str, str | int | None]]:
     """What the dossier says of a payment: how much, when, from whom and which statement line, what is left."""
     data: dict[str, str | int | None] = {"amount": str(amount), "paid_on": paid_on.isoformat(), "open": str(remaining)}
-    if bank_line is None:
-        source = "recorded by hand"
-    else:
+    if bank_line is not None:
         who = f" from {bank_line.counterparty}" if bank_line.counterparty else ""
         iban = f" ({bank_line.iban})" if bank_line.iban else ""
         source = f"bank{who}{iban}, {bank_line.file} entry {bank_line.entry}"

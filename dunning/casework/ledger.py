@@ -26,12 +26,15 @@ def invoice_rows(session: Session, debtor: str | None = None, only_open: bool = 
     paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
     credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
     written_off: set[int] = set()
+    settled: set[int] = set()
     for invoice_id, amount, kind in session.execute(
         select(Payment.invoice_id, Payment.amount, Payment.kind)
         .where(Payment.invoice_id.in_(ids), Payment.reversed_at.is_(None))
     ):
-        if kind is PaymentKind.payment:
+        if kind in (PaymentKind.payment, PaymentKind.settled):  # settled in the ledger: paid there, as far as we know
             paid[invoice_id] += amount
+            if kind is PaymentKind.settled:
+                settled.add(invoice_id)
         else:
             credited[invoice_id] += amount
             if kind is PaymentKind.write_off:
@@ -58,7 +61,8 @@ def invoice_rows(session: Session, debtor: str | None = None, only_open: bool = 
             "open": f"{open_:.2f}",
             "currency": invoice.currency,
             "due_date": invoice.due_date.isoformat(),
-            "status": _status(invoice, open_, invoice.id in written_off, paid[invoice.id]),
+            "status": "settled" if open_ <= 0 and invoice.id in settled else _status(
+                invoice, open_, invoice.id in written_off, paid[invoice.id]),
             "step": last_step.get(invoice.id),
             "payment_reference": invoice.payment_reference,
         })

@@ -29,18 +29,92 @@ verbs.add_typer(import_app, name="import")
 # --- data -------------------------------------------------------------------------------------------------
 
 
+EncodingOpt = Annotated[str | None, typer.Option(help="The file's encoding (default: UTF-8, else Windows-1252).")]
+DelimiterOpt = Annotated[str | None, typer.Option(help="The column separator (default: told from the header).")]
+ColumnsOpt = Annotated[
+    Path | None, typer.Option("--columns", help="A mapping file: our field = their header (see README).")
+]
+
+
+def _read_options(inst, encoding: str | None, delimiter: str | None, columns: Path | None,  # type: ignore[no-untyped-def]
+                  kind: str | None = None):
+    from dunning.documents.reading import ReadOptions
+    from dunning.domain.kinds import KIND_ALIASES, DebtorKind
+
+    chosen = None
+    if kind is not None:
+        try:
+            chosen = DebtorKind(KIND_ALIASES.get(kind, kind))
+        except ValueError:
+            raise UserError(f"--kind: consumer or business, got {kind!r}") from None
+    return ReadOptions(encoding=encoding, delimiter=delimiter, columns=columns, kind=chosen,
+                       default_kind=DebtorKind(inst.default_debtor_kind),
+                       default_term_days=inst.default_payment_term_days)
+
+
 @import_app.command("invoices")
-def import_invoices(file: Path) -> None:
-    """Import invoices from a CSV file (see README for the columns). All or nothing."""
-    from dunning.casework.importer import import_invoices as run_import
+def import_invoices(
+    files: Annotated[list[Path], typer.Argument(help="UBL e-invoices / credit notes, or CSV exports.")],
+    kind: Annotated[str | None, typer.Option(help="Every debtor in the files is this kind: consumer or business.")]
+    = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    columns: ColumnsOpt = None,
+) -> None:
+    """Import invoices and credit notes: UBL 2.1 e-invoices or spreadsheet exports (see README), told apart by
+    their content. Each file whole or not at all; an invoice the books changed is corrected."""
+    from dunning.casework.importer import import_records, write_copies
+    from dunning.documents.reading import read_invoice_file
 
     inst = installation()
+    options = _read_options(inst, encoding, delimiter, columns, kind)
+    failed = False
+    for file in files:
+        try:
+            records = read_invoice_file(file, options)
+            with db.transaction(inst) as s:
+                result = import_records(s, str(file), records, clock.now(s), options.default_kind)
+        except UserError as e:
+            typer.echo(f"dunning: error: {e}", err=True)
+            failed = True
+            continue
+        write_copies(inst, result.pdfs)
+        typer.echo(result.summary(str(file)))
+    if failed:
+        raise SystemExit(2)  # each refused file was named above; the good ones went in
+
+
+@import_app.command("open-items")
+def import_open_items(
+    file: Annotated[Path, typer.Argument(help="The ledger's open items: invoice_number,open_amount.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="The day the ledger's list is of (YYYY-MM-DD).")],
+    force: Annotated[bool, typer.Option(help="Settle even when it is more than half of what is open.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; change nothing.")] = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    columns: ColumnsOpt = None,
+) -> None:
+    """Follow the accounting package's open items: an invoice no longer in the list is settled in the ledger (its
+    run ends, nothing more goes out); a lower open amount there is a part payment."""
+    from dunning.casework.books import sync_open_items
+    from dunning.documents.reading import read_open_items_file
+
+    inst = installation()
+    day = parse_date(as_of, "--as-of")
+    items = read_open_items_file(file, _read_options(inst, encoding, delimiter, columns))
     with db.transaction(inst) as s:
-        r = run_import(s, file)
-    typer.echo(
-        f"{file}: {r.invoices_added} invoices added, {r.invoices_unchanged} unchanged; "
-        f"{r.debtors_added} debtors added, {r.debtors_updated} updated"
-    )
+        report = sync_open_items(s, str(file), items, day, clock.now(s), force=force)
+        if dry_run:
+            s.rollback()
+    typer.echo(("would be: " if dry_run else "") + report.summary(str(file)))
+    for number, amount in report.settled:
+        typer.echo(f"  {number}: settled in the ledger ({amount:.2f} was open here)")
+    for number, amount in report.part_paid:
+        typer.echo(f"  {number}: part paid, {amount:.2f}")
+    for number in report.higher:
+        typer.echo(f"  {number}: more open in the ledger than here (import the corrected invoice)")
+    if report.unknown:
+        typer.echo(f"  not known here: {', '.join(report.unknown[:20])}" + (" ..." if len(report.unknown) > 20 else ""))
 
 
 @verbs.command()

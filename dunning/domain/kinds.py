@@ -38,6 +38,7 @@ class PaymentKind(enum.StrEnum):
     payment = "payment"
     credit_note = "credit_note"  # a dispute upheld: the invoice is (partly) credited
     write_off = "write_off"
+    settled = "settled"  # the accounting package no longer has it open (open-items sync): paid or credited there
 
 
 class TaskStatus(enum.StrEnum):

@@ -273,7 +273,7 @@ def _context(
         "claim": statement,
         "by_post": by_post,
         "personal_note": note if note is not None else _notes(session, invoice, step),
-        "copy_attached": _invoice_copy(inst, invoice).is_file(),
+        "copy_attached": inst.invoice_copy(invoice.number).is_file(),
     }
     if given is not None and given.agency:
         values["agency"] = given.agency
@@ -353,6 +353,7 @@ def _base_values(
             "postcode": debtor.postcode,
             "city": debtor.city,
             "country": debtor.country,
+            "contact_name": debtor.contact_name,
         },
         "invoice": _invoice(session, invoice),
         "open_invoices": [_invoice(session, i) for i in invoices.open_of_debtor(session, debtor)],
@@ -460,19 +461,13 @@ def _override_dir(inst: Installation) -> Path:
     return inst.home / "templates"
 
 
-def _invoice_copy(inst: Installation, invoice: Invoice) -> Path:
-    """DUNNING_HOME/invoices/<number>.pdf, any character but letters, digits, - and _ written as -."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in invoice.number)
-    return inst.home / "invoices" / f"{safe}.pdf"
-
-
 def _attachments(
     inst: Installation, invoice: Invoice, step: Step, language: str, values: Mapping[str, Any]
 ) -> tuple[Attachment, ...]:
     """The invoice copy when one is on file, and for a step that also goes by post the letter itself, so the
     e-mail carries the formal document."""
     found = []
-    copy = _invoice_copy(inst, invoice)
+    copy = inst.invoice_copy(invoice.number)
     if copy.is_file():
         found.append(Attachment(copy.name, copy.read_bytes()))
     if values["by_post"]:

@@ -26,7 +26,8 @@ sandbox (operators edit them) with StrictUndefined: a misspelt variable fails lo
 
 Context contract (mappings, or objects with these attributes, as `config.Creditor` is):
 
-- ``debtor``: ``name``, ``number``, ``kind`` (``'consumer'`` or ``'business'``); address lines ``street``,
+- ``debtor``: ``name``, ``number``, ``kind`` (``'consumer'`` or ``'business'``); ``contact_name`` (optional: the
+  person addressed, "t.a.v." on a letter and in the salutation); address lines ``street``,
   ``postcode``, ``city``, ``country`` (ISO 3166 alpha-2; None or ``'NL'`` prints no country line). The
   address is optional for e-mail and required for a letter.
 - ``invoice``: ``number``, ``issue_date`` (date), ``due_date`` (date), ``amount`` and ``open_amount``
@@ -107,7 +108,7 @@ LADDER_STEPS = tuple(m.value for m in LADDER)
 STEPS = tuple(m.value for m in Message)  # one template per message and language
 CHANNELS = ("email", "letter")
 
-DEBTOR_OPTIONAL = {"street": None, "postcode": None, "city": None, "country": None}
+DEBTOR_OPTIONAL = {"street": None, "postcode": None, "city": None, "country": None, "contact_name": None}
 CREDITOR_OPTIONAL = {
     "street": None,
     "postcode": None,
@@ -118,7 +119,7 @@ CREDITOR_OPTIONAL = {
     "website": None,
 }
 _SINGLE_LINE = {
-    "debtor": ("name", "number", "street", "postcode", "city", "country"),
+    "debtor": ("name", "number", "street", "postcode", "city", "country", "contact_name"),
     "creditor": ("name", "email", "phone", "iban", *CREDITOR_OPTIONAL),
     "invoice": ("number", "currency", "payment_reference"),
     "agreement": ("spoke_with",),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dunning.domain.errors import UserError
 from dunning.domain.fields import line_problem
+from dunning.domain.kinds import KIND_ALIASES, DebtorKind
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class Installation:
     smtp_password: str | None = None
     sender: str = "Debiteurenbeheer Voorbeeld B.V. <debiteuren@example.invalid>"
     instance: str = "default"  # names the deployments, so two installations may share one Prefect server
+    # Imports: the kind of a debtor the file does not name (an e-invoice buyer without a company or VAT id),
+    # and the term of an invoice without a due date (some e-invoices state only free-text payment terms).
+    default_debtor_kind: str = "business"
+    default_payment_term_days: int = 30
     creditor: Creditor = field(default_factory=Creditor)
 
     @property
@@ -73,6 +78,12 @@ class Installation:
     @property
     def incasso_dir(self) -> Path:
         return self.home / "incasso"
+
+    def invoice_copy(self, number: str) -> Path:
+        """The invoice as the debtor received it: DUNNING_HOME/invoices/<number>.pdf, any character but letters,
+        digits, - and _ written as -. A UBL import puts its embedded PDF there; "send a copy" attaches it."""
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in number)
+        return self.home / "invoices" / f"{safe}.pdf"
 
     @property
     def law_dir(self) -> Path:
@@ -137,6 +148,14 @@ def load(home_dir: Path | None = None) -> Installation:
     unknown = set(values) - known
     if unknown:
         raise UserError(f"{settings}: unknown setting(s): {', '.join(sorted(unknown))}")
+    kind = values.get("default_debtor_kind", "business")
+    if KIND_ALIASES.get(kind, kind) not in {k.value for k in DebtorKind}:
+        raise UserError(f"{settings}: default_debtor_kind: consumer or business, got {kind!r}")
+    if "default_debtor_kind" in values:
+        values["default_debtor_kind"] = KIND_ALIASES.get(kind, kind)
+    term = values.get("default_payment_term_days", 30)
+    if not isinstance(term, int) or not 0 <= term <= 365:
+        raise UserError(f"{settings}: default_payment_term_days: a number of days from 0 to 365, got {term!r}")
     return Installation(home=h, creditor=creditor, **values)
 
 

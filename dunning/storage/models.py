@@ -106,6 +106,9 @@ class Debtor(Base):
     language: Mapped[str] = mapped_column(String(2), default="nl")
     preferred_channel: Mapped[Channel] = mapped_column(_enum(Channel), default=Channel.email)
     call_times: Mapped[str | None] = mapped_column(String(100))  # when they prefer to be called ("mornings")
+    contact_name: Mapped[str | None] = mapped_column(String(100))  # the person letters are addressed to (t.a.v.)
+    company_id: Mapped[str | None] = mapped_column(String(50))  # KvK or another registration
+    vat_id: Mapped[str | None] = mapped_column(String(30))
     # Credit hold: no new deliveries to this debtor until lifted (set by hand or by the policy's step).
     hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     hold_reason: Mapped[str | None] = mapped_column(Text)
@@ -208,6 +211,7 @@ class DebtorCredit(Base):
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_line.id"))
+    reference: Mapped[str | None] = mapped_column(String(100))  # a credit note's number, when it came from one
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     applied_to_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
     applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -62,7 +62,8 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
         "DUNNING_INSTANCE": instance,
         "DUNNING_SMTP_PORT": str(sink.port),
         "DUNNING_SWEEP_SECONDS": "0",  # the tests sweep themselves
-        "DUNNING_BANK_INBOX_SECONDS": "0",  # and start the inbox import themselves
+        "DUNNING_BANK_INBOX_SECONDS": "0",  # and start the inbox imports themselves
+        "DUNNING_INVOICE_INBOX_SECONDS": "0",
         "PREFECT_API_URL": prefect_api,
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
@@ -93,7 +94,8 @@ def _migrate(env: dict[str, str]) -> None:
 
 
 # What deployments/serve.py serves, in its order.
-SERVED = ("collect-invoice", "sweep", "letters-posted", "import-bank", "match-payment", "daily-overview")
+SERVED = ("collect-invoice", "sweep", "letters-posted", "import-bank", "match-payment", "import-invoices",
+          "daily-overview")
 
 
 def _wait_for_deployments(api: str, instance: str, serve: subprocess.Popen) -> None:

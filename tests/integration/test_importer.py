@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from dunning.casework import dossier
+from dunning.casework import invoices as invoices_
 from dunning.casework.importer import COLUMNS, ImportResult, import_invoices
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, DebtorKind
@@ -143,15 +145,14 @@ BAD_ROWS = {
     "missing due date": ("due_date", "", "missing value"),
     "impossible date": ("due_date", "2026-02-30", "not a date (YYYY-MM-DD): '2026-02-30'"),
     "day-first date": ("issue_date", "05-01-2026", "not a date (YYYY-MM-DD): '05-01-2026'"),
-    "negative amount": ("amount", "-10.00", "amount must be greater than zero: '-10.00'"),
-    "zero amount": ("amount", "0.00", "amount must be greater than zero: '0.00'"),
+    "zero amount": ("amount", "0.00", "amount must not be zero (a credit note has a negative amount): '0.00'"),
     "decimal comma": ("amount", "12,50", "not an amount (use a dot for decimals): '12,50'"),
     "words for an amount": ("amount", "twelve", "not an amount (use a dot for decimals): 'twelve'"),
-    "not a number": ("amount", "NaN", "amount must be greater than zero: 'NaN'"),
-    "infinite amount": ("amount", "Infinity", "amount must be greater than zero: 'Infinity'"),
+    "not a number": ("amount", "NaN", "not an amount (use a dot for decimals): 'NaN'"),
+    "infinite amount": ("amount", "Infinity", "not an amount (use a dot for decimals): 'Infinity'"),
     "more than two decimals": ("amount", "10.005", "more than two decimals: '10.005'"),
     "amount beyond the column": ("amount", "1000000000000.00", "amount too large"),
-    "amount beyond decimal precision": ("amount", "1e30", "amount too large"),
+    "amount beyond decimal precision": ("amount", "1e30", "not an amount (use a dot for decimals): '1e30'"),
     "unknown kind": ("debtor_kind", "company", "unknown kind 'company' (consumer or business)"),
     "e-mail without domain": ("email", "jan@", "not a valid e-mail address: 'jan@'"),
     "e-mail with a space": ("email", "jan de vries@example.nl", "not a valid e-mail address"),
@@ -193,14 +194,14 @@ def test_row_numbers_are_line_numbers_in_the_file(installation, tmp_path):
     path = tmp_path / "invoices.csv"
     header = ",".join(COLUMNS)
     broken_name = csv_line({**JAN_AGAIN, "debtor_name": "Jan\nde Vries"})  # lines 4 and 5
-    negative = csv_line({**BOUWBEDRIJF, "amount": "-1"})
+    negative = csv_line({**BOUWBEDRIJF, "amount": "twelve"})
     path.write_text("\n".join([header, "", csv_line(JAN), broken_name, "", negative, ""]), encoding="utf-8")
 
     with pytest.raises(UserError, match=rf"^{path}:4:debtor_name: line breaks and other control characters"):
         run_import(installation, path)
 
     path.write_text("\n".join([header, "", csv_line(JAN), csv_line(JAN_AGAIN), "", negative, ""]), encoding="utf-8")
-    with pytest.raises(UserError, match=rf"^{path}:6:amount: amount must be greater than zero"):
+    with pytest.raises(UserError, match=rf"^{path}:6:amount: not an amount"):
         run_import(installation, path)
 
 
@@ -212,12 +213,31 @@ def test_a_bare_carriage_return_outside_quotes_still_rejects_the_file(installati
     assert database_contents(installation) == {"debtors": [], "invoices": []}
 
 
-def test_changed_invoice_data_is_rejected_and_nothing_changes(installation, tmp_path):
+def test_an_invoice_the_books_changed_is_corrected_with_a_dossier_entry(installation, tmp_path):
+    run_import(installation, write_csv(tmp_path / "first.csv", JAN))
+    raised = write_csv(tmp_path / "second.csv", {**JAN, "amount": "1300.00", "due_date": "2026-02-18"})
+    assert run_import(installation, raised).invoices_corrected == 1
+    lowered = write_csv(tmp_path / "third.csv", {**JAN, "amount": "1200.00", "due_date": "2026-02-18"})
+    assert run_import(installation, lowered).invoices_corrected == 1
+    assert run_import(installation, lowered).invoices_unchanged == 1, "the same file again changes nothing"
+    with db.transaction(installation) as s:
+        invoice = s.scalars(select(Invoice).where(Invoice.number == "F-2026-001")).one()
+        assert invoice.due_date == date(2026, 2, 18)
+        assert invoice.amount == Decimal("1300.00"), "the higher amount is the invoice's; the lower one a credit"
+        assert invoices_.open_amount(s, invoice) == Decimal("1200.00")
+        notes = [e.summary for e in dossier.entries(s, invoice) if e.summary.startswith("corrected by import")]
+    assert notes == [
+        f"corrected by import ({raised}): due date 2026-02-04 -> 2026-02-18; amount 1234.50 -> 1300.00",
+        f"corrected by import ({lowered}): amount 1300.00 -> 1200.00",
+    ]
+
+
+def test_an_invoice_moved_to_another_debtor_is_refused_and_nothing_changes(installation, tmp_path):
     run_import(installation, write_csv(tmp_path / "first.csv", JAN))
     before = database_contents(installation)
-    path = write_csv(tmp_path / "second.csv", {**JAN, "amount": "1300.00"})
-
-    with pytest.raises(UserError, match=rf"^{path}:2:amount: invoice F-2026-001 exists with amount 1234.50"):
+    path = write_csv(tmp_path / "second.csv", {**JAN, "debtor_number": "D-999"})
+    expected = rf"^{path}:2:debtor_number: invoice F-2026-001 belongs to debtor D-100, not D-999"
+    with pytest.raises(UserError, match=expected):
         run_import(installation, path)
     assert database_contents(installation) == before
 
@@ -258,7 +278,7 @@ def test_cli_imports_a_good_file_and_prints_a_summary(installation, tmp_path):
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("amount", "-5.00"), ("issue_date", "2026-13-01"), ("debtor_kind", "alien"), ("email", "no-at-sign"),
+    [("amount", "0.00"), ("issue_date", "2026-13-01"), ("debtor_kind", "alien"), ("email", "no-at-sign"),
      ("debtor_name", "Jan\r\nde Vries")],
 )
 def test_cli_rejects_a_bad_file_with_one_line_and_exit_code_2(installation, tmp_path, column, value):

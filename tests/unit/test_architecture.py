@@ -1,7 +1,7 @@
 """The layers hold: every import in the project, also those inside functions, goes downwards, never round in a
 cycle, never to another module's private name. Layers, outermost first (docs/architecture.md):
 dunning.cli -> deployments, flows -> tasks -> dunning.desk -> dunning.messaging -> dunning.casework ->
-dunning.storage -> dunning.bank -> dunning.domain -> dunning.law."""
+dunning.storage -> dunning.bank -> dunning.documents -> dunning.domain -> dunning.law."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ PREFECT_ALLOWED = ("flows", "tasks", "deployments", "benchmarks", "dunning.cli")
 
 # What each part may import from the project (besides itself): each layer the ones below it.
 _BELOW_TASKS = (
-    "dunning.desk", "dunning.messaging", "dunning.casework", "dunning.storage", "dunning.bank", "dunning.domain",
-    "dunning.law",
+    "dunning.desk", "dunning.messaging", "dunning.casework", "dunning.storage", "dunning.bank", "dunning.documents",
+    "dunning.domain", "dunning.law",
 )
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "dunning.law": (),
-    "dunning.domain": _BELOW_TASKS[6:],
+    "dunning.domain": _BELOW_TASKS[7:],
+    "dunning.documents": _BELOW_TASKS[6:],
     "dunning.bank": _BELOW_TASKS[5:],
     "dunning.storage": _BELOW_TASKS[4:],
     "dunning.casework": _BELOW_TASKS[3:],

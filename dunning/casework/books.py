@@ -1,0 +1,261 @@
+"""The books as the accounting package keeps them: invoices taken in from its records (new ones added, changed
+ones corrected with a dossier entry saying what changed), credit notes lowering what is open, and the open-items
+list settling what the package no longer has open. The caller owns the transaction: a file goes in whole or not
+at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dunning.casework import debtor_accounts, dossier, invoices
+from dunning.documents.records import DebtorRecord, DocumentError, DocumentKind, InvoiceRecord
+from dunning.documents.spreadsheet import row_error
+from dunning.domain.errors import UserError
+from dunning.domain.kinds import Channel, DebtorKind, PaymentKind
+from dunning.storage.models import Debtor, DebtorCredit, Invoice, Payment, Setting
+
+ZERO = Decimal("0.00")
+
+# What of a debtor the newest export knows better than we do.
+_DEBTOR_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "contact_name", "company_id",
+                  "vat_id", "call_times")
+
+
+@dataclass
+class TakenIn:
+    invoices_added: int = 0
+    invoices_unchanged: int = 0
+    debtors_added: int = 0
+    debtors_updated: int = 0
+    invoices_corrected: int = 0
+    credit_notes: int = 0
+    pdfs: dict[str, bytes] = field(default_factory=dict)  # invoice number -> its PDF, written after the commit
+
+    def summary(self, file: str) -> str:
+        corrected = f", {self.invoices_corrected} corrected" if self.invoices_corrected else ""
+        credits = f", {self.credit_notes} credit notes" if self.credit_notes else ""
+        return (f"{file}: {self.invoices_added} invoices added, {self.invoices_unchanged} unchanged{corrected}"
+                f"{credits}; {self.debtors_added} debtors added, {self.debtors_updated} updated")
+
+
+def take_in(session: Session, file: str, records: list[InvoiceRecord], now: datetime,
+            default_kind: DebtorKind = DebtorKind.business) -> TakenIn:
+    """Invoices first, then credit notes (a file may hold an invoice and the credit note against it)."""
+    report = TakenIn()
+    debtors: dict[str, Debtor] = {}
+    references: set[str] = set()  # payment references given out in this import, not yet flushed
+    ordered = sorted(records, key=lambda r: r.kind is DocumentKind.credit_note)
+    for record in ordered:
+        debtor = _debtor(session, record.debtor, debtors, default_kind, report)
+        if record.debtor.iban:
+            debtor_accounts.add(session, debtor, record.debtor.iban, source="import")
+        if record.kind is DocumentKind.credit_note:
+            if _credit(session, file, record, debtor, now):
+                report.credit_notes += 1
+            continue
+        invoice = session.scalars(select(Invoice).where(Invoice.number == record.number)).one_or_none()
+        if invoice is None:
+            session.add(Invoice(
+                number=record.number, debtor=debtor, issue_date=record.issue_date, due_date=record.due_date,
+                amount=record.amount, currency=record.currency,
+                payment_reference=invoices.new_payment_reference(session, record.number, references),
+            ))
+            report.invoices_added += 1
+        elif _correct(session, file, record, invoice, now):
+            report.invoices_corrected += 1
+        else:
+            report.invoices_unchanged += 1
+        if record.pdf is not None:
+            report.pdfs[record.number] = record.pdf
+        session.flush()
+    return report
+
+
+def _debtor(session: Session, record: DebtorRecord, seen: dict[str, Debtor], default_kind: DebtorKind,
+            report: TakenIn) -> Debtor:
+    debtor = seen.get(record.number) or session.scalars(
+        select(Debtor).where(Debtor.number == record.number)).one_or_none()
+    wanted = {attr: getattr(record, attr) for attr in _DEBTOR_FIELDS}
+    if record.language:
+        wanted["language"] = record.language
+    if record.kind is not None:
+        wanted["kind"] = record.kind
+    if record.preferred_channel:
+        wanted["preferred_channel"] = Channel(record.preferred_channel)
+    if debtor is None:
+        channel = Channel.email if record.email else Channel.letter
+        debtor = Debtor(number=record.number, **({"preferred_channel": channel, "kind": default_kind,
+                                                  "language": "nl"} | wanted))
+        session.add(debtor)
+        report.debtors_added += 1
+    elif record.number not in seen:
+        # The newest export knows the debtor's current contact data; a field the file leaves out stays as it was
+        # only where the file has no such field at all (UBL has no call times, a CSV may lack contact_name).
+        changes = {a: w for a, w in wanted.items() if w is not None and getattr(debtor, a) != w}
+        for attr, value in changes.items():
+            setattr(debtor, attr, value)
+        if changes:
+            report.debtors_updated += 1
+    seen[record.number] = debtor
+    return debtor
+
+
+def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoice, now: datetime) -> bool:
+    """The books changed an invoice: follow them, and say so in its dossier. A lower amount is a credit (what the
+    debtor was told stays on record); a higher one and other dates are the invoice's new facts."""
+    if invoice.debtor.number != record.debtor.number:
+        raise _refusal(file, record, "debtor_number", f"invoice {invoice.number} belongs to debtor "
+                       f"{invoice.debtor.number}, not {record.debtor.number}")
+    if invoice.currency != record.currency:
+        raise _refusal(file, record, "currency", f"invoice {invoice.number} is in {invoice.currency}, "
+                       f"not {record.currency}")
+    changes = []
+    for attr in ("issue_date", "due_date"):
+        old, new = getattr(invoice, attr), getattr(record, attr)
+        if old != new:
+            changes.append(f"{attr.replace('_', ' ')} {old.isoformat()} -> {new.isoformat()}")
+            setattr(invoice, attr, new)
+    booked = _booked_amount(session, invoice)
+    if record.amount != booked:
+        changes.append(f"amount {booked:.2f} -> {record.amount:.2f}")
+        if record.amount < booked:
+            _correction_credit(session, invoice, booked - record.amount, now)
+        else:
+            invoice.amount += record.amount - booked
+    if not changes:
+        return False
+    earlier = sum(1 for e in dossier.entries(session, invoice) if e.key.startswith(f"{invoice.number}:corrected:"))
+    dossier.record(session, invoice, key=f"{invoice.number}:corrected:{earlier + 1}",
+                   kind="note", at=now, summary=f"corrected by import ({file}): {'; '.join(changes)}",
+                   data={"file": file, "changes": changes})
+    invoice.wake_at = now  # the run decides anew: a later due date moves its next step
+    return True
+
+
+def _refusal(file: str, record: InvoiceRecord, column: str, reason: str) -> DocumentError:
+    """Where a spreadsheet row is refused, in the `file:row:column: reason` shape of the reader's own errors."""
+    if record.where.startswith("row "):
+        return row_error(file, record.where, column, reason)
+    return DocumentError(file, record.where, reason)
+
+
+def _booked_amount(session: Session, invoice: Invoice) -> Decimal:
+    """The invoice's amount as the books state it: ours minus the corrections that lowered it by import."""
+    lowered = session.scalars(select(Payment.amount).where(
+        Payment.invoice_id == invoice.id, Payment.kind == PaymentKind.credit_note,
+        Payment.reference.like("correction by import%")))
+    return invoice.amount - sum(lowered, ZERO)
+
+
+def _correction_credit(session: Session, invoice: Invoice, amount: Decimal, now: datetime) -> None:
+    invoices.register_credit(session, invoice, amount, PaymentKind.credit_note, "correction by import: the books "
+                             "lowered the invoice", now)
+
+
+def _credit(session: Session, file: str, record: InvoiceRecord, debtor: Debtor, now: datetime) -> bool:
+    """A credit note: against its invoice it lowers what is open there (what it credits beyond that is a credit
+    on the debtor); without one it is a credit on the debtor. Once per credit note number."""
+    reason = f"credit note {record.number}"
+    if session.scalar(select(Payment.id).where(Payment.kind == PaymentKind.credit_note,
+                                               Payment.reference == reason)) is not None:
+        return False
+    if session.scalar(select(DebtorCredit.id).where(DebtorCredit.reference == reason)) is not None:
+        return False
+    left = record.amount
+    if record.credits_invoice is not None:
+        invoice = session.scalars(select(Invoice).where(Invoice.number == record.credits_invoice)).one_or_none()
+        if invoice is None:
+            raise _refusal(file, record, "credits_invoice", f"credits invoice {record.credits_invoice}, which is "
+                           "not in the books here (import it first)")
+        if invoice.debtor_id != debtor.id:
+            raise _refusal(file, record, "credits_invoice", f"credits invoice {invoice.number} of debtor "
+                           f"{invoice.debtor.number}, not of {debtor.number}")
+        part = min(left, max(invoices.open_amount(session, invoice), ZERO))
+        if part > 0:
+            invoices.register_credit(session, invoice, part, PaymentKind.credit_note, reason, now)
+        left -= part
+    if left > 0:
+        session.add(DebtorCredit(debtor=debtor, amount=left, reference=reason, created_at=now))
+    return True
+
+
+# --- open items ------------------------------------------------------------------------------------------------
+
+LAST_SYNC = "books.open_items_as_of"
+
+
+@dataclass
+class OpenItemsSync:
+    as_of: date
+    settled: list[tuple[str, Decimal]] = field(default_factory=list)  # no longer open in the books
+    part_paid: list[tuple[str, Decimal]] = field(default_factory=list)  # less open there: the difference paid
+    higher: list[str] = field(default_factory=list)  # more open there than here: a correction import fixes that
+    unknown: list[str] = field(default_factory=list)  # open there, not in the books here
+    unchanged: int = 0
+
+    def summary(self, file: str) -> str:
+        return (f"{file} (as of {self.as_of.isoformat()}): {len(self.settled)} settled in the ledger, "
+                f"{len(self.part_paid)} part paid, {self.unchanged} unchanged"
+                + (f", {len(self.higher)} more open in the ledger than here" if self.higher else "")
+                + (f", {len(self.unknown)} not known here" if self.unknown else ""))
+
+
+def sync_open_items(session: Session, file: str, open_items: dict[str, Decimal], as_of: date, now: datetime,
+                    *, force: bool = False, max_share: Decimal = Decimal("0.5")) -> OpenItemsSync:
+    """Follow the ledger's full list of open items: an invoice open here but missing from it is settled, one
+    with less open there is part paid. Refuses what looks like a wrong file: an empty list, one older than the
+    last sync, one that would settle more than `max_share` of what is open here (unless `force`)."""
+    if not open_items:
+        raise UserError(f"{file}: the list of open items is empty: nothing would be open in the ledger "
+                        "(refused; a wrong or truncated export?)")
+    last = session.get(Setting, LAST_SYNC)
+    if last is not None and as_of < date.fromisoformat(last.value):
+        raise UserError(f"{file}: dated {as_of.isoformat()}, before the last open-items sync of {last.value}")
+    report = OpenItemsSync(as_of=as_of)
+    here = list(session.scalars(select(Invoice).where(Invoice.closed_reason.is_(None)).order_by(Invoice.number)))
+    open_here = {i.number: (i, invoices.open_amount(session, i)) for i in here}
+    open_here = {n: (i, a) for n, (i, a) in open_here.items() if a > 0}
+    for number, (_, amount) in open_here.items():
+        if number not in open_items:
+            report.settled.append((number, amount))
+        elif open_items[number] < amount:
+            report.part_paid.append((number, amount - open_items[number]))
+        elif open_items[number] > amount:
+            report.higher.append(number)
+        else:
+            report.unchanged += 1
+    known = set(session.scalars(select(Invoice.number).where(Invoice.number.in_(list(open_items)))))
+    report.unknown = sorted(set(open_items) - known)
+    if open_here and not force and Decimal(len(report.settled)) / len(open_here) > max_share:
+        raise UserError(f"{file}: would settle {len(report.settled)} of {len(open_here)} open invoices, more than "
+                        f"{max_share:.0%}: refused (check the file; --force if the ledger is right)")
+    for number, amount in report.settled:
+        invoice = open_here[number][0]
+        settle(session, invoice, amount, as_of, now, f"not in the ledger's open items of {as_of.isoformat()}")
+    for number, amount in report.part_paid:
+        invoice = open_here[number][0]
+        invoices.register_payment(session, invoice, amount, as_of, now, reference=f"open items {as_of.isoformat()}",
+                                  source=f"the ledger's open items of {as_of.isoformat()}")
+    if last is None:
+        session.add(Setting(key=LAST_SYNC, value=as_of.isoformat()))
+    else:
+        last.value = max(last.value, as_of.isoformat())
+    return report
+
+
+def settle(session: Session, invoice: Invoice, amount: Decimal, as_of: date, now: datetime, why: str) -> None:
+    """Settled in the ledger: paid or credited there, we need not know which. Nothing more goes out; the run
+    ends at the next sweep."""
+    entry = Payment(invoice=invoice, amount=amount, paid_on=as_of, reference=why[:200], recorded_at=now,
+                    kind=PaymentKind.settled)
+    session.add(entry)
+    session.flush()
+    dossier.record(session, invoice, key=f"{invoice.number}:settled:{entry.id}", kind="payment", at=now,
+                   summary=f"settled in the ledger: {invoice.currency} {amount:.2f} ({why}); open "
+                   f"{invoice.currency} 0.00", data={"amount": str(amount), "as_of": as_of.isoformat()})
+    invoice.wake_at = now
