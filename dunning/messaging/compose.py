@@ -27,7 +27,7 @@ from dunning.bank.references import payment_reference, printed
 from dunning.casework import human_tasks, invoices, personal_notes, plans
 from dunning.domain.errors import UserError
 from dunning.domain.fields import email_address_problem
-from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, TaskKind, TaskStatus
+from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, PaymentKind, TaskKind, TaskStatus
 from dunning.domain.policy import Policy
 from dunning.domain.statement import Statement, state_claim
 from dunning.domain.steps import Message, Step
@@ -234,12 +234,17 @@ def explanation(session: Session, invoice: Invoice, step: Step) -> str:
 def claim_statement(
     session: Session, inst: Installation, invoice: Invoice, today: date, term_deadline: date | None
 ) -> Statement:
-    """Principal, statutory interest and collection costs as the law module states them today."""
+    """Principal, statutory interest and collection costs as the law module states them today. A credit note
+    (or a correction by the books, or a write-off) lowers the invoice itself; only money paid is a payment that
+    BW 6:44 applies to costs and interest first."""
+    standing = invoices.standing(invoice.payments)
+    paid = [p for p in standing if p.kind in (PaymentKind.payment, PaymentKind.settled)]
+    credited = sum((p.amount for p in standing if p not in paid), Decimal("0.00"))
     return state_claim(
         consumer=invoice.debtor.kind is DebtorKind.consumer,
-        amount=invoice.amount,
+        amount=invoice.amount - credited,
         due_date=invoice.due_date,
-        payments=[(p.paid_on, p.amount) for p in invoices.standing(invoice.payments)],
+        payments=[(p.paid_on, p.amount) for p in paid],
         today=today,
         # The term the aanmaning gave: the notice of default (BW 6:82) from which a consumer's interest runs.
         default_notice_deadline=next(iter(_sent_deadlines(session, invoice, Message.aanmaning)), None),

@@ -180,3 +180,59 @@ def test_an_empty_list_or_one_settling_most_open_invoices_is_refused_unless_forc
     assert invoices()["OI-1"]["open"] == "100.00"
     ok(cli.run("import", "open-items", str(most), "--as-of", "2026-03-04", "--force"))
     assert invoices()["OI-1"]["status"] == "settled"
+
+
+# --- spreadsheet exports -------------------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+def test_the_readme_example_export_imports_with_its_mapping_file_credit_note_included(home):
+    out = ok(cli.run("import", "invoices", str(EXAMPLES / "exact-export.csv"),
+                     "--columns", str(EXAMPLES / "exact-export-mapping.toml"))).stdout
+    assert "3 invoices added" in out and "1 credit notes" in out
+    rows = invoices()
+    assert (rows["2026-0117"]["amount"], rows["2026-0117"]["credited"], rows["2026-0117"]["open"]) == (
+        "1250.00", "250.00", "1000.00")
+    assert rows["2026-0131"]["amount"] == "18400.50"
+    with db.transaction(home) as s:
+        debtor = s.scalars(select(Debtor).where(Debtor.number == "10042")).one()
+        assert (debtor.name, debtor.contact_name, debtor.kind.value) == ("Grand Café De Markt B.V.", "Zoë Jansen",
+                                                                          "business")
+
+
+def test_a_semicolon_export_with_decimal_commas_in_windows_1252_imports_as_it_is(home, tmp_path):
+    lines = ["invoice_number;debtor_number;debtor_name;debtor_kind;contact_name;email;issue_date;due_date;amount",
+             "W-1;D-7;Café Zoë;consumer;;zoe@example.nl;2026-01-05;2026-02-04;1.234,56",
+             "W-2;D-7;Café Zoë;consumer;;zoe@example.nl;2026-01-06;2026-02-05;-34,56"]
+    path = write(tmp_path, "export.csv", ("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    ok(cli.run("import", "invoices", str(path)))
+    rows = invoices()
+    assert rows["W-1"]["amount"] == "1234.56"
+    [credit] = json.loads(ok(cli.run("credits", "--json")).stdout)
+    assert (credit["debtor"], credit["amount"]) == ("D-7", "34.56"), "a credit note without an invoice"
+    with db.transaction(home) as s:
+        assert s.scalars(select(Debtor.name)).one() == "Café Zoë"
+
+
+def test_a_broken_export_names_row_and_column_and_changes_nothing(home, tmp_path):
+    lines = ["invoice_number;debtor_number;debtor_name;debtor_kind;issue_date;due_date;amount",
+             "B-1;D-1;Jan;consumer;2026-01-05;2026-02-04;100,00",
+             "B-2;D-1;Jan;consumer;2026-01-05;2026-02-04;1.00,5"]
+    path = write(tmp_path, "bad.csv", "\n".join(lines) + "\n")
+    result = cli.run("import", "invoices", str(path))
+    assert result.returncode == 2 and result.stderr.startswith(f"dunning: error: {path}:3:amount: "), result.stderr
+    assert counts(home)[0] == 0
+
+
+def test_the_readers_length_limits_are_the_columns(home):
+    from dunning.documents import spreadsheet
+    from dunning.storage.models import Debtor as D
+    from dunning.storage.models import Invoice as I
+
+    assert spreadsheet.INVOICE_NUMBER_LENGTH == I.__table__.c["number"].type.length
+    for column, limit in spreadsheet.MAX_LENGTH.items():
+        attr = {"debtor_number": "number", "debtor_name": "name"}.get(column, column)
+        table = I.__table__ if column in ("invoice_number", "credits_invoice") else D.__table__
+        attr = "number" if column in ("invoice_number", "credits_invoice") else attr
+        assert table.c[attr].type.length == limit, column
