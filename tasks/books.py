@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -76,4 +77,5 @@ def _open_items(inst: Installation, path: Path, options: ReadOptions) -> str:
     with db.transaction(inst) as s:
         dated = _DATED.search(path.name)
         as_of = date.fromisoformat(dated.group(1)) if dated else clock.local(clock.now(s)).date()
-        return sync_open_items(s, path.name, items, as_of, clock.now(s)).summary(path.name)
+        share = Decimal(str(inst.open_items_max_settle_share))
+        return sync_open_items(s, path.name, items, as_of, clock.now(s), max_share=share).summary(path.name)

@@ -4,6 +4,7 @@ the daily overview and the print queue."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -103,7 +104,8 @@ def import_open_items(
     day = parse_date(as_of, "--as-of")
     items = read_open_items_file(file, _read_options(inst, encoding, delimiter, columns))
     with db.transaction(inst) as s:
-        report = sync_open_items(s, str(file), items, day, clock.now(s), force=force)
+        report = sync_open_items(s, str(file), items, day, clock.now(s), force=force,
+                                 max_share=Decimal(str(inst.open_items_max_settle_share)))
         if dry_run:
             s.rollback()
     typer.echo(("would be: " if dry_run else "") + report.summary(str(file)))

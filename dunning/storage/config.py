@@ -45,6 +45,10 @@ def compact_account(account: str) -> str:
     return "".join(account.split()).upper()
 
 
+# The languages an installation's own people may read the desk in (settings.toml `language`).
+LANGUAGES = ("nl", "en")
+
+
 @dataclass(frozen=True)
 class Installation:
     home: Path
@@ -61,6 +65,11 @@ class Installation:
     # and the term of an invoice without a due date (some e-invoices state only free-text payment terms).
     default_debtor_kind: str = "business"
     default_payment_term_days: int = 30
+    # The open-items sync refuses a list that would settle more than this share of the open invoices (--force).
+    open_items_max_settle_share: float = 0.5
+    # What the people of this installation read: the resume forms, the sheets, the daily overview, the reports.
+    # Messages to a debtor are in the debtor's own language.
+    language: str = "nl"
     creditor: Creditor = field(default_factory=Creditor)
 
     @property
@@ -153,6 +162,12 @@ def load(home_dir: Path | None = None) -> Installation:
         raise UserError(f"{settings}: default_debtor_kind: consumer or business, got {kind!r}")
     if "default_debtor_kind" in values:
         values["default_debtor_kind"] = KIND_ALIASES.get(kind, kind)
+    share = values.get("open_items_max_settle_share", 0.5)
+    if not isinstance(share, int | float) or not 0 < share <= 1:
+        raise UserError(f"{settings}: open_items_max_settle_share: a share above 0 and at most 1, got {share!r}")
+    language = values.get("language", "nl")
+    if language not in LANGUAGES:
+        raise UserError(f"{settings}: language: {' or '.join(LANGUAGES)}, got {language!r}")
     term = values.get("default_payment_term_days", 30)
     if not isinstance(term, int) or not 0 <= term <= 365:
         raise UserError(f"{settings}: default_payment_term_days: a number of days from 0 to 365, got {term!r}")
