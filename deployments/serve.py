@@ -14,6 +14,7 @@ from flows.books import import_invoices
 from flows.collect_invoice import collect_invoice
 from flows.letters import letters_posted
 from flows.overview import overview
+from flows.reports import reports
 from flows.sweep import sweep
 from tasks.runtime import installation
 
@@ -35,6 +36,9 @@ def main() -> None:
         import_bank.to_deployment(name=inst.instance, interval=BANK_INBOX_SECONDS or None, tags=["dunning"]),
         match_payment.to_deployment(name=inst.instance, tags=["dunning"]),
         import_invoices.to_deployment(name=inst.instance, interval=INVOICE_INBOX_SECONDS or None, tags=["dunning"]),
+        reports.to_deployment(
+            name=inst.instance, schedules=[Cron("45 7 * * *", timezone="Europe/Amsterdam")], tags=["dunning"]
+        ),
         overview.to_deployment(
             name=inst.instance, schedules=[Cron("30 7 * * *", timezone="Europe/Amsterdam")], tags=["dunning"]
         ),

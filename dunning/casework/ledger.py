@@ -22,7 +22,10 @@ def invoice_rows(session: Session, debtor: str | None = None, only_open: bool = 
     if debtor is not None:
         query = query.where(Debtor.number == debtor)
     found = list(session.scalars(query))
-    ids = [i.id for i in found]
+    # The same invoices as a subquery, not a list of ids: 100,000 parameters are more than PostgreSQL takes.
+    ids = select(Invoice.id).join(Debtor, Debtor.id == Invoice.debtor_id)
+    if debtor is not None:
+        ids = ids.where(Debtor.number == debtor)
     paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
     credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
     written_off: set[int] = set()

@@ -95,7 +95,7 @@ def _migrate(env: dict[str, str]) -> None:
 
 # What deployments/serve.py serves, in its order.
 SERVED = ("collect-invoice", "sweep", "letters-posted", "import-bank", "match-payment", "import-invoices",
-          "daily-overview")
+          "reports", "daily-overview")
 
 
 def _wait_for_deployments(api: str, instance: str, serve: subprocess.Popen) -> None:
