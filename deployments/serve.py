@@ -12,6 +12,7 @@ from prefect.schedules import Cron
 from flows.bank import import_bank, match_payment
 from flows.books import import_invoices
 from flows.collect_invoice import collect_invoice
+from flows.desk_actions import desk_action_deployments
 from flows.letters import letters_posted
 from flows.overview import overview
 from flows.reports import reports
@@ -42,6 +43,8 @@ def main() -> None:
         overview.to_deployment(
             name=inst.instance, schedules=[Cron("30 7 * * *", timezone="Europe/Amsterdam")], tags=["dunning"]
         ),
+        # Every desk action as a deployment a person starts from the UI's Run form (register-payment, ...).
+        *desk_action_deployments(inst.instance, inst.language),
         print_starting_message=False,
     )
 

@@ -1,0 +1,119 @@
+"""What a person does at the desk, one function per action, for every front end: the `dunning` verbs and the
+Prefect UI's desk-action deployments (flows/desk_actions.py) do the same through these.
+
+Each takes the caller's session, changes the facts in it and returns the line that says what it did; a mistake
+raises `UserError` (or `InvalidInput`, for the front end to name its field) before anything is committed, so the
+caller's one transaction changes nothing. Waking the invoice's run is the caller's: `Done.wake` names the invoice
+whose run should see the new facts now (as `dunning dispute`, `resolve` and `plan` do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from dunning.casework import disputes, holds, invoices, personal_notes, plans, policies
+from dunning.domain.errors import InvalidInput, UserError
+from dunning.domain.fields import require_line, require_text
+from dunning.storage import clock
+
+
+@dataclass(frozen=True)
+class Done:
+    line: str  # what the `dunning` verb prints
+    wake: str | None = None  # the invoice whose run is handed the new facts now, if it has one
+
+
+def parse_amount(value: str) -> Decimal:
+    """An amount a person typed: the rule and the words of `dunning pay` and `dunning resolve --credit`."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise UserError(f"malformed amount {value!r}: use digits with a dot, e.g. 125.50") from None
+    if not amount.is_finite() or amount <= 0 or amount.adjusted() >= 12 or amount != amount.quantize(Decimal("0.01")):
+        raise UserError(f"amount must be positive with at most two decimals, got {value!r}")
+    return amount
+
+
+def register_payment(s: Session, invoice: str, amount: str, paid_on: date | None, now: datetime) -> Done:
+    """`dunning pay INVOICE AMOUNT [--date]`: paid today unless a date is given."""
+    value = parse_amount(amount)
+    inv = invoices.get(s, invoice)
+    invoices.register_payment(s, inv, value, paid_on or clock.local(now).date(), now)
+    remaining = invoices.open_amount(s, inv)
+    return Done(f"{invoice}: payment of {inv.currency} {value:.2f} registered; open {inv.currency} {remaining:.2f}")
+
+
+def add_note(s: Session, invoice: str, text: str, by: str, now: datetime) -> Done:
+    """`dunning note INVOICE TEXT [--by]`."""
+    require_text("text", text)
+    require_line("by", by)
+    inv = invoices.get(s, invoice)
+    personal_notes.add(s, inv, text, by.strip() or None, now)
+    return Done(f"{invoice}: note added; it goes with the next message (see it with `dunning preview`)")
+
+
+def credit_hold(s: Session, debtor: str, reason: str, off: bool, by: str, now: datetime) -> Done:
+    """`dunning hold DEBTOR [--reason] [--off] [--by]`: set, or lift with `off`."""
+    d = holds.get_debtor(s, debtor)
+    if off:
+        changed = holds.lift(s, d, now, by.strip() or None)
+        return Done(f"{debtor}: credit hold lifted" if changed else f"{debtor}: was not on hold")
+    changed = holds.put_on_hold(s, d, reason.strip(), now, key=f"{d.number}:hold:{now.isoformat()}")
+    return Done(f"{debtor}: on credit hold" if changed else f"{debtor}: already on hold since {d.hold_since}")
+
+
+def register_dispute(s: Session, home: Path, invoice: str, reason: str, by: str, responsible: str,
+                     due_on: date | None, now: datetime) -> Done:
+    """`dunning dispute INVOICE --reason [--responsible] [--due] [--by]`: due by the policy's term unless given."""
+    require_text("reason", reason)
+    require_line("responsible", responsible)
+    require_line("by", by)
+    inv = invoices.get(s, invoice)
+    policy = policies.policy_for(home, inv.debtor.number)
+    task = disputes.raise_dispute(
+        s, inv, reason, now, by=by, responsible=responsible, due_on=due_on, days=policy.dispute_days
+    )
+    due_text = task.due_on.isoformat() if task.due_on else "-"
+    return Done(f"{invoice}: {task.step} registered, to be sorted out by {due_text}; escalation stands still",
+                wake=invoice)
+
+
+def resolve_dispute(s: Session, invoice: str, upheld: bool, reason: str, credit: str | None, write_off: bool,
+                    by: str, now: datetime) -> Done:
+    """`dunning resolve INVOICE --upheld/--rejected [--credit] [--write-off] [--reason] [--by]`."""
+    require_text("reason", reason)
+    require_line("by", by)
+    amount = parse_amount(credit) if credit is not None else None
+    inv = invoices.get(s, invoice)
+    task = disputes.resolve(s, inv, upheld=upheld, now=now, by=by, reason=reason, credit=amount, write_off=write_off)
+    left = invoices.open_amount(s, inv)
+    verdict = "upheld" if upheld else "rejected"
+    return Done(f"{invoice}: {task.step} {verdict}; open {inv.currency} {left:.2f}", wake=invoice)
+
+
+def agree_plan(s: Session, invoice: str, instalments: list[tuple[date, str]], costs: str, by: str,
+               now: datetime) -> Done:
+    """`dunning plan INVOICE --instalment DATE=AMOUNT ... [--costs] [--by]`, each instalment as its date and the
+    amount as typed."""
+    require_line("by", by)
+    read = [(due_on, _instalment_amount(n, amount)) for n, (due_on, amount) in enumerate(instalments, start=1)]
+    try:
+        extra = Decimal(costs)
+    except InvalidOperation:
+        raise InvalidInput("costs", f"{{field}} {costs!r} is not an amount (use a dot, e.g. 25.00)") from None
+    inv = invoices.get(s, invoice)
+    agreed = plans.agree(s, inv, read, now, costs=extra, by=by)
+    total = sum((i.amount for i in agreed.instalments), Decimal("0.00"))
+    return Done(f"{invoice}: payment plan of {len(agreed.instalments)} instalments, {inv.currency} {total:.2f} in "
+                "all, agreed", wake=invoice)
+
+
+def _instalment_amount(n: int, amount: str) -> Decimal:
+    try:
+        return Decimal(amount.strip())
+    except InvalidOperation:
+        raise UserError(f"instalment {n}: amount {amount.strip()!r} is not a number (use a dot)") from None
