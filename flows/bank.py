@@ -1,5 +1,6 @@
 """Money in: the scheduled import of the bank statements dropped in the inbox, and one run per line no rule
-matched, paused on a form where a person says which invoices it pays."""
+matched, paused on a form where a person says which invoices it pays (in the installation's language), tagged
+`awaiting:payment-match` while it waits (tasks/run_tags.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.flow_runs import suspend_flow_run
 
-from flows.forms import PaymentDecision, PaymentForm
+from flows.forms import PaymentDecision, payment_form
+from tasks import run_tags
 from tasks.bank import PaymentAnswer, import_inbox, read_line, record_payment_answer
+from tasks.runtime import installation
 
 PAUSE_TIMEOUT = int(timedelta(days=3650).total_seconds())
+REFUSED = {"en": "Your last answer was refused", "nl": "Uw vorige antwoord werd geweigerd"}
 
 
 @flow(name="import-bank", persist_result=False)
@@ -42,19 +46,24 @@ async def import_bank() -> list[str]:
 
 @flow(name="match-payment", flow_run_name="payment {line_id}", persist_result=False)
 async def match_payment(line_id: int) -> str:
+    await run_tags.going_on()
+    language = installation().language
+    form_in_language = payment_form(language)
     refusal = None
     while True:
         line = read_line(line_id)
         if line.decided:
             return line.summary
-        description = line.description + (f"\n\n**Your last answer was refused: {refusal}**" if refusal else "")
+        description = line.description + (f"\n\n**{REFUSED[language]}: {refusal}**" if refusal else "")
         await create_markdown_artifact(key=f"payment-{line_id}", markdown=description, description="Bank line")
+        await run_tags.awaiting("payment-match")
         form = await suspend_flow_run(
-            wait_for_input=PaymentForm.with_initial_data(description=description),
+            wait_for_input=form_in_language.with_initial_data(description=description),
             # Stable per attempt: a replay gets the stored answer back; a refused one is asked anew.
             key=f"payment-{line_id}-{line.attempt}",
             timeout=PAUSE_TIMEOUT,
         )
+        await run_tags.going_on()
         answer = PaymentAnswer(set_aside=form.decision is PaymentDecision.not_a_debtor_payment,
                                invoices=form.invoices, amounts=form.amounts, reason=form.reason, by=form.by)
-        refusal = record_payment_answer(line_id, line.attempt, answer, PaymentForm.labels())
+        refusal = record_payment_answer(line_id, line.attempt, answer, form_in_language.labels())

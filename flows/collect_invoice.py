@@ -3,11 +3,16 @@
 Every pass reads the facts and asks `decide` what is due now; waiting days or weeks holds no process (the run
 is suspended and the sweep resumes it), and a person's answer resumes it through a form. A resumed run
 replays from the top: every step below is idempotent in the database, so nothing happens twice.
+
+While it is suspended the run carries a tag saying what for (`awaiting:call`, `awaiting:approval`,
+`awaiting:dispute`, or `waiting` for the calendar; tasks/run_tags.py), and the debtor's name; its forms are in
+the installation's language (settings.toml `language`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -19,7 +24,8 @@ from dunning.domain.policy import Policy
 from dunning.domain.steps import Step
 from dunning.domain.wakeups import PauseKey
 from dunning.messaging.mailer import TransientMailError
-from flows.forms import ApprovalForm, CallForm, DisputeForm
+from flows.forms import approval_form, call_form, dispute_form
+from tasks import run_tags
 from tasks.casework import (
     break_plan,
     close_case,
@@ -45,6 +51,8 @@ PAUSE_TIMEOUT = int(timedelta(days=3650).total_seconds())
 
 @flow(name="collect-invoice", flow_run_name="{invoice_number}", persist_result=False)
 async def collect_invoice(invoice_number: str) -> str:
+    # Started, woken or resumed: no longer waiting for anyone (a wait it no longer needs is not reached again).
+    await run_tags.going_on(invoice_number)
     while True:
         facts, now, policy = read_situation(invoice_number)
         match decide(facts, policy, now, law_dir=installation().law_dir):
@@ -72,14 +80,14 @@ async def wait_until(invoice_number: str, until: datetime, reason: str) -> None:
     schedule_wake(invoice_number, until, reason)
     get_run_logger().info("Waiting until %s: %s", until.isoformat(), reason)
     # A fresh key: this pause is new every time, so a replay that must still wait suspends again.
-    await suspend_flow_run(key=str(PauseKey.wait()), timeout=PAUSE_TIMEOUT)
+    await _suspend(None, key=str(PauseKey.wait()))
 
 
 async def stand_still(invoice_number: str, reason: str) -> None:
     """No wake-up time: whoever changes the facts (resolving a dispute, answering the call this one joined)
     sets one, and the sweep wakes the run. The stored wake-up is left alone: it may already say "now"."""
     get_run_logger().info("Standing still: %s", reason)
-    await suspend_flow_run(key=str(PauseKey.wait()), timeout=PAUSE_TIMEOUT)
+    await _suspend(None, key=str(PauseKey.wait()))
 
 
 async def sort_out_dispute(invoice_number: str, reason: str) -> None:
@@ -93,13 +101,13 @@ async def sort_out_dispute(invoice_number: str, reason: str) -> None:
     await create_markdown_artifact(
         key=_artifact_key("dispute", invoice_number), markdown=human.description, description="Dispute"
     )
-    form = await suspend_flow_run(
-        wait_for_input=DisputeForm.with_initial_data(description=human.description),
+    form = await _suspend(
+        "dispute",
+        wait_for_input=dispute_form(installation().language).with_initial_data(description=human.description),
         # A refused answer is asked again under a new key.
         key=str(PauseKey.for_task(TaskKind.dispute, human.task_id, human.attempt)),
-        timeout=PAUSE_TIMEOUT,
     )
-    record_resolution(human.task_id, form.resolution(), DisputeForm.labels())
+    record_resolution(human.task_id, form.resolution(), form.labels())
 
 
 async def call_debtor(
@@ -116,11 +124,11 @@ async def call_debtor(
     await create_markdown_artifact(
         key=_artifact_key("call-sheet", invoice_number), markdown=human.description, description="Call sheet"
     )
-    form = await suspend_flow_run(
-        wait_for_input=CallForm.with_initial_data(description=human.description),
+    form = await _suspend(
+        "call",
+        wait_for_input=call_form(installation().language).with_initial_data(description=human.description),
         # Stable: a replay after the answer gets the stored answer back.
         key=str(PauseKey.for_task(TaskKind.call, human.task_id)),
-        timeout=PAUSE_TIMEOUT,
     )
     joined = record_call(human.task_id, form.outcome())
     if joined:
@@ -131,10 +139,10 @@ async def ask_approval(invoice_number: str, step: Step, question: str) -> None:
     human = open_approval(invoice_number, step, question)
     if not human.is_open:
         return
-    form = await suspend_flow_run(
-        wait_for_input=ApprovalForm.with_initial_data(description=human.description),
+    form = await _suspend(
+        "approval",
+        wait_for_input=approval_form(installation().language).with_initial_data(description=human.description),
         key=str(PauseKey.for_task(TaskKind.approval, human.task_id)),
-        timeout=PAUSE_TIMEOUT,
     )
     record_approval(human.task_id, form.answer())
 
@@ -153,6 +161,15 @@ async def send_message(invoice_number: str, step: Step, now: datetime, policy: P
         except TransientMailError:
             # The message stays queued; try again later without holding a process.
             await wait_until(invoice_number, now + timedelta(minutes=15), f"mail server unavailable for the {step}")
+
+
+async def _suspend(awaiting: str | None, **pause: Any) -> Any:
+    """Suspend, tagged with what the run waits for: `awaiting` a person ("call", "approval", "dispute") or,
+    when None, the calendar. Returns the answer, if any, when the pause hands the run one (a replay after it)."""
+    await (run_tags.awaiting(awaiting) if awaiting else run_tags.waiting())
+    answer = await suspend_flow_run(timeout=PAUSE_TIMEOUT, **pause)
+    await run_tags.going_on()
+    return answer
 
 
 def _artifact_key(prefix: str, invoice_number: str) -> str:

@@ -1,4 +1,5 @@
-"""Every morning: the daily overview as a Markdown artifact in the UI (the same as `dunning overview`)."""
+"""Every morning: the daily overview as a Markdown artifact in the UI (the same as `dunning overview`), with the
+link to the UI's list of the runs that wait for a person."""
 
 from __future__ import annotations
 
@@ -11,5 +12,5 @@ from tasks.overview import daily_overview
 @flow(name="daily-overview", persist_result=False)
 async def overview() -> dict:
     found = daily_overview()
-    await create_markdown_artifact(key="daily-overview", markdown=found["markdown"], description="Daily overview")
+    await create_markdown_artifact(key="daily-overview", markdown=found["markdown"], description=found["description"])
     return found["overview"]

@@ -86,7 +86,7 @@ def read_line(line_id: int) -> LineSituation:
         if row.status is not LineStatus.unmatched:
             return LineSituation(True, f"line {line_id}: {row.status.value}"
                                  + (f" by {row.decided_by}" if row.decided_by else ""))
-        return LineSituation(False, "", payment_sheet(s, row), row.refused)
+        return LineSituation(False, "", payment_sheet(s, row, installation().language), row.refused)
 
 
 @task(cache_policy=NO_CACHE)

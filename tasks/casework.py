@@ -66,7 +66,7 @@ def open_call(invoice_number: str, step: Step, reason: str, broken_promise: date
             # Should nobody make it before the invoice falls due, the sweep sets it aside then.
             policy = policies.policy_for(installation().home, invoice.debtor.number)
             invoice.wake_at = collection_starts(invoice.due_date, policy)
-        sheet = sheets.call_sheet(s, invoice, t, reason, _excuses())
+        sheet = sheets.call_sheet(s, invoice, t, reason, _excuses(), language=installation().language)
         return HumanStep(t.id, t.status.value == "open", sheet)
 
 
@@ -119,7 +119,8 @@ def open_approval(invoice_number: str, step: Step, question: str) -> HumanStep:
             # The approver reads the message itself (the incasso hand-off has none: the sheet says what goes).
             policy = policies.policy_for(inst.home, invoice.debtor.number)
             preview = compose.preview_email(s, inst, invoice, Step.send(step.gate), now, policy)
-        return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview))
+        return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview,
+                                                                              language=installation().language))
 
 
 @task(cache_policy=NO_CACHE)
@@ -131,7 +132,8 @@ def open_dispute_step(invoice_number: str) -> HumanStep | None:
         if t is None:
             return None
         refused = (t.outcome or {}).get("refused") or []
-        sheet = sheets.dispute_sheet(s, invoice, t, refused[-1] if refused else None)
+        sheet = sheets.dispute_sheet(s, invoice, t, refused[-1] if refused else None,
+                                     language=installation().language)
         return HumanStep(t.id, True, sheet, attempt=len(refused))
 
 

@@ -182,6 +182,8 @@ async def _close_if_decided_elsewhere(client: PrefectClient, run_id: str) -> Non
     run = await client.read_flow_run(UUID(run_id))
     if run.state is not None and run.state.is_paused():
         await client.set_flow_run_state(run.id, Completed(message="decided outside this form"), force=True)
+        # No longer waiting for anyone: off the "needs a person" list.
+        await client.update_flow_run(run.id, tags=[t for t in run.tags if not t.startswith("awaiting:")])
 
 
 async def _crashed_runs(client: PrefectClient, inst: Installation) -> list:

@@ -1,10 +1,12 @@
 """The daily overview: what needs a person today. Nothing waits silently: open calls, approvals and disputes
 (with who sorts them out and by when), payment plans debtors asked for, letters not yet posted, debtors on
-credit hold, and gaps in the law's rate tables."""
+credit hold, and gaps in the law's rate tables; and the link to the Prefect UI's list of the runs that wait for
+a person, by the tags those runs carry. In the installation's language (settings.toml `language`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,55 @@ from dunning.domain.time import local
 from dunning.law import missing_rate_warning
 from dunning.messaging import print_queue
 from dunning.storage.config import Installation
+
+# What a paused run waits for, as a tag on the run in the Prefect UI's run list (tasks/run_tags.py sets them):
+# a person (one of AWAITING) or the calendar (WAITING), never both, and none while the run goes on.
+AWAITING = {
+    "call": "awaiting:call",
+    "approval": "awaiting:approval",
+    "dispute": "awaiting:dispute",
+    "payment-match": "awaiting:payment-match",
+}
+WAITING = "waiting"
+# The debtor's name on the invoice run: a flow run has no description the UI shows, and its name is the invoice
+# number, so the name is a tag, shown beside `debtor:<number>` (the sweep's) in the run list.
+DEBTOR_NAME = "debtor-name:"
+_NAME_LENGTH = 100
+# A paused run may wait for years (flows/collect_invoice.py PAUSE_TIMEOUT): the classic UI's run list shows the
+# runs started in the past week unless told otherwise, so its links ask for the past ten years.
+_TEN_YEARS = 3650 * 24 * 3600
+
+
+def run_tags(tags: list[str], pause: str | None = None, debtor_name: str | None = None) -> list[str]:
+    """`tags` with `pause` (one of AWAITING's, or WAITING) as the only pause tag, none when it is None, and the
+    debtor's name when given; every other tag (`debtor:<number>`, `payment`, the deployment's) kept in its
+    place. The same tags in give the same tags out, so a replay changes nothing."""
+    pauses = {*AWAITING.values(), WAITING}
+    kept = [t for t in tags if t not in pauses and not (debtor_name is not None and t.startswith(DEBTOR_NAME))]
+    if debtor_name is not None and (name := " ".join(debtor_name.split())[:_NAME_LENGTH]):
+        kept.append(DEBTOR_NAME + name)
+    if pause is not None:
+        kept.append(pause)
+    return kept
+
+
+def ui_url(inst: Installation) -> str:
+    """The Prefect UI of this installation: its API's address without /api."""
+    return inst.prefect_api_url.rstrip("/").removesuffix("/api")
+
+
+def needs_a_person_url(ui: str, tags: tuple[str, ...] = tuple(AWAITING.values())) -> str:
+    """The UI's list of the suspended runs that carry any of `tags`, of any age: the Prefect UI of 3.8.8 at
+    /v2/runs (the one a browser opens at first), whose `tags` filter is a comma-separated list of which a run
+    needs one. (The classic UI's tag filter wants all of them at once: `runs_tagged_url`.) Suspended only: a
+    resumed run keeps its tag until it starts, and a run ended from outside (a bank line decided with the CLI)
+    keeps it for good."""
+    return f"{ui}/v2/runs?tags={quote(','.join(tags), safe=':,')}&state=Suspended"
+
+
+def runs_tagged_url(ui: str, tag: str) -> str:
+    """The classic UI's list (at /runs) of the suspended runs that carry `tag`, started in the last ten years."""
+    return f"{ui}/runs?tag={quote(tag, safe=':')}&state=Suspended&type=span&seconds=-{_TEN_YEARS}"
 
 
 def build(session: Session, inst: Installation, now: datetime) -> dict:
@@ -49,8 +100,14 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
         if d.hold_since is not None
     ]
     warnings = [w for k in ("commercial", "non-commercial") if (w := missing_rate_warning(k, today, inst.law_dir))]
+    ui = ui_url(inst)
     return {
         "date": today.isoformat(),
+        "language": inst.language,
+        "needs_a_person": {
+            "all": needs_a_person_url(ui),
+            **{what: runs_tagged_url(ui, tag) for what, tag in AWAITING.items()},
+        },
         "tasks": tasks,
         "plan_requests": plan_requests,
         "letters": letters,
@@ -72,35 +129,105 @@ def _plan_request(r: plans.PlanRequest, inst: Installation, today: date) -> dict
     }
 
 
-def as_markdown(o: dict) -> str:
-    lines = [f"# Daily overview {o['date']}", ""]
-    lines += ["## Open tasks", ""]
+_KINDS = {"en": {}, "nl": {"call": "gesprek", "approval": "akkoord", "dispute": "betwisting"}}
+_WORDS = {
+    "en": {
+        "title": "Daily overview",
+        "needs": "Runs waiting for a person",
+        "all": "All runs waiting for a person",
+        "all_what": "calls, approvals, disputes, payments to match",
+        "classic": "in the classic UI",
+        "call": "calls", "approval": "approvals", "dispute": "disputes", "payment-match": "payments to match",
+        "tasks": "Open tasks",
+        "task": "{kind} **{invoice}** ({debtor}): {step}, open {days} day(s)",
+        "also": ", also for {invoices}",
+        "due": "; {who} sorts it out by {due}",
+        "nobody": "nobody named",
+        "overdue": " — **overdue**",
+        "none": "_None._",
+        "plans": "Payment plans asked for",
+        "asked": "**{invoice}** ({debtor}): asked on {on}",
+        "asked_by": " (call by {by})",
+        "went_on": "; not agreed, so escalation went on on {on}",
+        "waits": "; escalation waits until {on}",
+        "agree": " — agree it with `dunning plan {invoice} --instalment DATE=AMOUNT ...`",
+        "letters": "Letters to post",
+        "letter": "**{invoice}** {step}, printed {on}",
+        "late": " — **not posted for {days} day(s)**: its run waits; posting it late voids it and a new one is printed",
+        "holds": "Credit holds",
+        "hold": "{debtor} {name}, since {since}: {reason}",
+        "warnings": "Warnings",
+    },
+    "nl": {
+        "title": "Dagoverzicht",
+        "needs": "Runs die op iemand wachten",
+        "all": "Alle runs die op iemand wachten",
+        "all_what": "gesprekken, akkoorden, betwistingen, betalingen om te koppelen",
+        "classic": "in de klassieke UI",
+        "call": "gesprekken", "approval": "akkoorden", "dispute": "betwistingen",
+        "payment-match": "betalingen om te koppelen",
+        "tasks": "Open taken",
+        "task": "{kind} **{invoice}** ({debtor}): {step}, {days} dag(en) open",
+        "also": ", ook voor {invoices}",
+        "due": "; {who} handelt het af uiterlijk {due}",
+        "nobody": "niemand genoemd",
+        "overdue": " — **te laat**",
+        "none": "_Geen._",
+        "plans": "Gevraagde betalingsregelingen",
+        "asked": "**{invoice}** ({debtor}): gevraagd op {on}",
+        "asked_by": " (gesprek door {by})",
+        "went_on": "; niet afgesproken, dus de escalatie ging verder op {on}",
+        "waits": "; de escalatie wacht tot {on}",
+        "agree": " — spreek hem af met `dunning plan {invoice} --instalment DATUM=BEDRAG ...`",
+        "letters": "Brieven om te posten",
+        "letter": "**{invoice}** {step}, afgedrukt {on}",
+        "late": " — **{days} dag(en) niet gepost**: de run wacht; later posten maakt de brief ongeldig en er wordt "
+                "een nieuwe afgedrukt",
+        "holds": "Kredietstops",
+        "hold": "{debtor} {name}, sinds {since}: {reason}",
+        "warnings": "Waarschuwingen",
+    },
+}
+
+
+def as_markdown(o: dict, language: str | None = None) -> str:
+    """The overview as Markdown, in `language` or else the one `build` found in the installation's settings."""
+    language = language or o.get("language") or "nl"
+    w, kinds = _WORDS[language], _KINDS[language]
+    lines = [f"# {w['title']} {o['date']}", ""]
+    if links := o.get("needs_a_person"):
+        classic = " · ".join(f"[{w[what]}]({links[what]})" for what in AWAITING if what in links)
+        lines += [f"## {w['needs']}", "", f"[{w['all']}]({links['all']}) ({w['all_what']}); {w['classic']}: {classic}",
+                  ""]
+    lines += [f"## {w['tasks']}", ""]
     lines += [
-        f"- {t['kind']} **{t['invoice']}** ({t['debtor']}): {t['step']}, open {t['days_open']} day(s)"
-        + (f", also for {', '.join(t['also_for'])}" if t.get("also_for") else "")
-        + (f"; {t['responsible'] or 'nobody named'} sorts it out by {t['due_on']}" if t.get("due_on") else "")
-        + (" — **overdue**" if t.get("overdue") else "")
+        "- " + w["task"].format(kind=kinds.get(t["kind"], t["kind"]), invoice=t["invoice"], debtor=t["debtor"],
+                                step=t["step"], days=t["days_open"])
+        + (w["also"].format(invoices=", ".join(t["also_for"])) if t.get("also_for") else "")
+        + (w["due"].format(who=t["responsible"] or w["nobody"], due=t["due_on"]) if t.get("due_on") else "")
+        + (w["overdue"] if t.get("overdue") else "")
         for t in o["tasks"]
-    ] or ["_None._"]
-    lines += ["", "## Payment plans asked for", ""]
+    ] or [w["none"]]
+    lines += ["", f"## {w['plans']}", ""]
     lines += [
-        f"- **{r['invoice']}** ({r['debtor']}): asked on {r['asked_on']}"
-        + (f" (call by {r['by']})" if r.get("by") else "")
-        + (f"; not agreed, so escalation went on on {r['escalation_waits_until']}" if r["escalation_went_on"]
-           else f"; escalation waits until {r['escalation_waits_until']}")
-        + f" — agree it with `dunning plan {r['invoice']} --instalment DATE=AMOUNT ...`"
+        "- " + w["asked"].format(invoice=r["invoice"], debtor=r["debtor"], on=r["asked_on"])
+        + (w["asked_by"].format(by=r["by"]) if r.get("by") else "")
+        + (w["went_on"] if r["escalation_went_on"] else w["waits"]).format(on=r["escalation_waits_until"])
+        + w["agree"].format(invoice=r["invoice"])
         for r in o.get("plan_requests", [])
-    ] or ["_None._"]
-    lines += ["", "## Letters to post", ""]
+    ] or [w["none"]]
+    lines += ["", f"## {w['letters']}", ""]
     lines += [
-        f"- **{x['invoice']}** {x['step']}, printed {x['printed_on']}"
-        + (f" — **not posted for {x['days_waiting']} day(s)**: its run waits; posting it late voids it and "
-           "a new one is printed" if x["days_waiting"] else "")
+        "- " + w["letter"].format(invoice=x["invoice"], step=x["step"], on=x["printed_on"])
+        + (w["late"].format(days=x["days_waiting"]) if x["days_waiting"] else "")
         + f" (`{x['file']}`)"
         for x in o["letters"]
-    ] or ["_None._"]
-    lines += ["", "## Credit holds", ""]
-    lines += [f"- {h['debtor']} {h['name']}, since {h['since']}: {h['reason']}" for h in o["holds"]] or ["_None._"]
+    ] or [w["none"]]
+    lines += ["", f"## {w['holds']}", ""]
+    lines += [
+        "- " + w["hold"].format(debtor=h["debtor"], name=h["name"], since=h["since"], reason=h["reason"])
+        for h in o["holds"]
+    ] or [w["none"]]
     if o["warnings"]:
-        lines += ["", "## Warnings", "", *(f"- {w}" for w in o["warnings"])]
+        lines += ["", f"## {w['warnings']}", "", *(f"- {x}" for x in o["warnings"])]
     return "\n".join(lines) + "\n"

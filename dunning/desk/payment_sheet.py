@@ -1,5 +1,6 @@
 """What a person sees before matching a bank line by hand: the line as the bank gave it, and the open invoices it
-most likely pays (Markdown for the Prefect UI form)."""
+most likely pays (Markdown for the Prefect UI form), in the installation's language (settings.toml `language`).
+What the bank wrote is shown as it is."""
 
 from __future__ import annotations
 
@@ -15,7 +16,38 @@ def _cell(text: str | None) -> str:
     return " ".join((text or "").replace("|", "/").split()) or "-"
 
 
-def payment_sheet(session: Session, line: BankLine) -> str:
+_WORDS = {
+    "en": {
+        "title": "## Payment of {currency} {amount} on {booked}: which invoices?",
+        "why": "No rule matched this line: it names no payment reference or invoice number we know, and its account "
+               "and amount fit no single debtor.",
+        "from": "From", "account": "Account", "description": "Description", "reference": "Reference",
+        "statement": "Statement", "entry": "entry",
+        "likely": "### Likely invoices",
+        "columns": "| Invoice | Debtor | Due | Open |",
+        "no_likely": "No open invoice of a debtor with this name or account, nor one of about this amount.",
+        "answer": "Answer with the invoice numbers it pays (and, if not the whole line oldest first, an amount each), "
+                  "or mark it as not a debtor payment. What is left over stays as a credit on the debtor.",
+    },
+    "nl": {
+        "title": "## Betaling van {currency} {amount} op {booked}: welke facturen?",
+        "why": "Geen regel herkende deze betaling: ze noemt geen betalingskenmerk of factuurnummer dat wij kennen, en "
+               "rekening en bedrag passen bij geen enkele debiteur.",
+        "from": "Van", "account": "Rekening", "description": "Omschrijving", "reference": "Kenmerk",
+        "statement": "Afschrift", "entry": "post",
+        "likely": "### Waarschijnlijke facturen",
+        "columns": "| Factuur | Debiteur | Vervaldatum | Open |",
+        "no_likely": "Geen open factuur van een debiteur met deze naam of rekening, en ook geen van ongeveer dit "
+                     "bedrag.",
+        "answer": "Antwoord met de factuurnummers die ze betaalt (en een bedrag per factuur, als het niet de hele "
+                  "betaling is, oudste factuur eerst), of kies not a debtor payment. Wat overblijft wordt tegoed van "
+                  "de debiteur.",
+    },
+}
+
+
+def payment_sheet(session: Session, line: BankLine, language: str = "nl") -> str:
+    w = _WORDS[language]
     likely = bank.suggestions(session, [line]).get(line.id, [])
     found = {i.number: i for i in session.scalars(select(Invoice).where(Invoice.number.in_(likely)))}
     rows = [
@@ -24,27 +56,22 @@ def payment_sheet(session: Session, line: BankLine) -> str:
         for n in likely
     ]
     lines = [
-        f"## Payment of {line.currency} {line.amount:.2f} on {line.booked.isoformat()}: which invoices?",
+        w["title"].format(currency=line.currency, amount=f"{line.amount:.2f}", booked=line.booked.isoformat()),
         "",
-        "No rule matched this line: it names no payment reference or invoice number we know, and its account "
-        "and amount fit no single debtor. / Geen regel herkende deze betaling.",
+        w["why"],
         "",
         "| | |",
         "|---|---|",
-        f"| From / Van | {_cell(line.counterparty)} |",
-        f"| Account / Rekening | {_cell(line.iban)} |",
-        f"| Description / Omschrijving | {_cell(line.remittance)} |",
-        f"| Reference / Kenmerk | {_cell(line.reference)} |",
-        f"| Statement / Afschrift | {_cell(line.file)}, entry {line.entry} |",
+        f"| {w['from']} | {_cell(line.counterparty)} |",
+        f"| {w['account']} | {_cell(line.iban)} |",
+        f"| {w['description']} | {_cell(line.remittance)} |",
+        f"| {w['reference']} | {_cell(line.reference)} |",
+        f"| {w['statement']} | {_cell(line.file)}, {w['entry']} {line.entry} |",
         "",
     ]
     if rows:
-        lines += ["### Likely invoices / Waarschijnlijke facturen", "",
-                  "| Invoice | Debtor | Due | Open |", "|---|---|---|---|", *rows, ""]
+        lines += [w["likely"], "", w["columns"], "|---|---|---|---|", *rows, ""]
     else:
-        lines += ["No open invoice of a debtor with this name or account, nor one of about this amount.", ""]
-    lines += [
-        "Answer with the invoice numbers it pays (and, if not the whole line oldest first, an amount each), or "
-        "mark it as not a debtor payment. What is left over stays as a credit on the debtor.",
-    ]
+        lines += [w["no_likely"], ""]
+    lines += [w["answer"]]
     return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""What a person sees before acting: the call sheet and the approval sheet (Markdown for the Prefect UI)."""
+"""What a person sees before acting: the call sheet, the approval sheet and the dispute sheet (Markdown for the
+Prefect UI), in the installation's language (settings.toml `language`: "nl" or "en"). What the facts say in
+their own words (the dossier, a reason the ladder gives, the message the debtor receives) is shown as it is."""
 
 from __future__ import annotations
 
@@ -16,6 +18,96 @@ from dunning.domain.steps import Step
 from dunning.domain.time import local
 from dunning.storage.models import Debtor, DebtorCredit, DossierEntry, HumanTask, Invoice, PaymentPlan
 
+_WORDS = {
+    "en": {
+        "hold": "**Credit hold since {since}: no new deliveries** ({reason})",
+        "overdue": " ({days} days overdue)",
+        "also_open": "| Also open | {number}, due {due}{overdue}: {currency} {amount} |",
+        "best_reached": " (best reached: {times})",
+        "credit": "| Credit with us | {currency} {amount} paid beyond what was open: offer it for this invoice "
+                  "(`dunning credits`) |",
+        "debtor": "Debtor", "phone": "Phone", "email": "E-mail", "address": "Address",
+        "language_channel": "Language / channel", "unknown": "_unknown_",
+        "invoice": "| Invoice | {number}, issued {issued}, due {due}{overdue} |",
+        "amount": "Amount", "open_amount": "Open amount",
+        "call": "## Call {debtor} about invoice {invoice}",
+        "why": "_Why now: {reason}. Task opened {opened}._",
+        "agreements": "### Earlier agreements",
+        "none": "_None._",
+        "disputes_plans": "### Disputes and payment plans",
+        "contacts": "### Last contacts",
+        "contact": "- {at} by {by} ({channel}): {summary}",
+        "us": "us",
+        "no_contact": "_No earlier contact._",
+        "dossier_so_far": "### Dossier so far",
+        "during": "### During the call",
+        "during_text": "Introduce yourself, name the invoice and the open amount, ask when it will be paid and agree a "
+                       "concrete date and amount. Summarise the agreement before you hang up. Then fill in the outcome "
+                       "below.",
+        "excuses": "### Common excuses",
+        "promise": "- promised on {on} to pay {amount}by **{by_date}** ({by}): {verdict}",
+        "kept": "kept", "broken": "**broken**", "running": "running", "unknown_person": "unknown",
+        "dispute": "- {step} raised {raised}: {reason}; {state}",
+        "dispute_open": "**open**: {who} sorts it out by {due}",
+        "nobody": "nobody named",
+        "upheld": "upheld", "rejected": "rejected",
+        "plan": "- payment plan agreed {agreed}: {parts}; **{status}**{ended}",
+        "approval_invoice": "Invoice {invoice} of {debtor}.",
+        "will_receive": "### What the debtor will receive",
+        "dossier": "### Dossier",
+        "refused": "**Your last answer was not recorded: {refused}.** Please answer again.",
+        "sort_out": "## Sort out the dispute about invoice {invoice} ({debtor})",
+        "sort_out_when": "_{step} raised {raised}; {who} sorts it out by {due}. Escalation of this invoice stands "
+                         "still until then; the debtor's other invoices go on._",
+        "contests": "**What the debtor contests:** {reason}",
+        "not_recorded": "_not recorded_",
+    },
+    "nl": {
+        "hold": "**Kredietstop sinds {since}: geen nieuwe leveringen** ({reason})",
+        "overdue": " ({days} dagen over de vervaldatum)",
+        "also_open": "| Ook open | {number}, vervaldatum {due}{overdue}: {currency} {amount} |",
+        "best_reached": " (best bereikbaar: {times})",
+        "credit": "| Tegoed bij ons | {currency} {amount} meer betaald dan er open stond: bied het aan voor deze "
+                  "factuur (`dunning credits`) |",
+        "debtor": "Debiteur", "phone": "Telefoon", "email": "E-mail", "address": "Adres",
+        "language_channel": "Taal / kanaal", "unknown": "_onbekend_",
+        "invoice": "| Factuur | {number}, gedateerd {issued}, vervaldatum {due}{overdue} |",
+        "amount": "Bedrag", "open_amount": "Openstaand bedrag",
+        "call": "## Bel {debtor} over factuur {invoice}",
+        "why": "_Waarom nu: {reason}. Taak geopend {opened}._",
+        "agreements": "### Eerdere afspraken",
+        "none": "_Geen._",
+        "disputes_plans": "### Betwistingen en betalingsregelingen",
+        "contacts": "### Laatste contacten",
+        "contact": "- {at} door {by} ({channel}): {summary}",
+        "us": "ons",
+        "no_contact": "_Geen eerder contact._",
+        "dossier_so_far": "### Dossier tot nu toe",
+        "during": "### Tijdens het gesprek",
+        "during_text": "Stel uzelf voor, noem de factuur en het openstaande bedrag, vraag wanneer er betaald wordt en "
+                       "spreek een concrete datum en een bedrag af. Vat de afspraak samen voordat u ophangt. Vul "
+                       "daarna hieronder de uitkomst in.",
+        "excuses": "### Veelgehoorde excuses",
+        "promise": "- op {on} toegezegd {amount}te betalen uiterlijk **{by_date}** ({by}): {verdict}",
+        "kept": "nagekomen", "broken": "**gebroken**", "running": "loopt", "unknown_person": "onbekend",
+        "dispute": "- {step} gemeld {raised}: {reason}; {state}",
+        "dispute_open": "**open**: {who} handelt het af uiterlijk {due}",
+        "nobody": "niemand genoemd",
+        "upheld": "gegrond", "rejected": "afgewezen",
+        "plan": "- betalingsregeling afgesproken {agreed}: {parts}; **{status}**{ended}",
+        "approval_invoice": "Factuur {invoice} van {debtor}.",
+        "will_receive": "### Wat de debiteur ontvangt",
+        "dossier": "### Dossier",
+        "refused": "**Uw vorige antwoord is niet vastgelegd: {refused}.** Antwoord opnieuw.",
+        "sort_out": "## Handel de betwisting van factuur {invoice} af ({debtor})",
+        "sort_out_when": "_{step} gemeld {raised}; {who} handelt het af uiterlijk {due}. Deze factuur escaleert tot "
+                         "dan niet verder; de andere facturen van de debiteur gaan door._",
+        "contests": "**Wat de debiteur betwist:** {reason}",
+        "not_recorded": "_niet vastgelegd_",
+    },
+}
+_KINDS = {"en": {}, "nl": {"business": "zakelijk", "consumer": "consument"}}
+
 
 def debtor_as_dict(d: Debtor) -> dict[str, str | None]:
     return {
@@ -32,89 +124,97 @@ def debtor_as_dict(d: Debtor) -> dict[str, str | None]:
     }
 
 
-def _facts_table(session: Session, invoice: Invoice, today: date | None = None) -> list[str]:
+def _facts_table(session: Session, invoice: Invoice, today: date | None, language: str) -> list[str]:
+    w = _WORDS[language]
     d = debtor_as_dict(invoice.debtor)
     open_amount = invoices.open_amount(session, invoice)
     hold = []
     if invoice.debtor.hold_since is not None:
         since = local(invoice.debtor.hold_since).date().isoformat()
-        hold = [f"**Credit hold since {since}: no new deliveries** ({invoice.debtor.hold_reason})", ""]
+        hold = [w["hold"].format(since=since, reason=invoice.debtor.hold_reason), ""]
     others = [i for i in invoices.open_of_debtor(session, invoice.debtor) if i.id != invoice.id]
     def overdue(i: Invoice) -> str:
         days = (today - i.due_date).days if today else 0
-        return f" ({days} days overdue)" if days > 0 else ""
+        return w["overdue"].format(days=days) if days > 0 else ""
 
     other_rows = [
-        f"| Also open | {i.number}, due {i.due_date.isoformat()}{overdue(i)}: {i.currency} "
-        f"{invoices.open_amount(session, i):.2f} |"
+        w["also_open"].format(number=i.number, due=i.due_date.isoformat(), overdue=overdue(i), currency=i.currency,
+                              amount=f"{invoices.open_amount(session, i):.2f}")
         for i in others
     ]
-    call_times = f" (best reached: {invoice.debtor.call_times})" if invoice.debtor.call_times else ""
+    call_times = w["best_reached"].format(times=invoice.debtor.call_times) if invoice.debtor.call_times else ""
     credit = sum((c.amount for c in session.scalars(
         select(DebtorCredit).where(DebtorCredit.debtor_id == invoice.debtor_id, DebtorCredit.applied_at.is_(None),
                                    DebtorCredit.released_at.is_(None)))), Decimal("0.00"))
-    credit_rows = [
-        f"| Credit with us | {invoice.currency} {credit:.2f} paid beyond what was open: offer it for this "
-        f"invoice (`dunning credits`) |"
-    ] if credit > 0 else []
+    credit_rows = [w["credit"].format(currency=invoice.currency, amount=f"{credit:.2f}")] if credit > 0 else []
+    kind = _KINDS[language].get(str(d["kind"]), d["kind"])
+    unknown = w["unknown"]
     # The first row is the table's header: Markdown has no headerless tables.
     return [
         *hold,
-        f"| Debtor | {d['name']} ({d['number']}, {d['kind']}) |",
+        f"| {w['debtor']} | {d['name']} ({d['number']}, {kind}) |",
         "|---|---|",
-        f"| Phone | {d['phone'] or '_unknown_'}{call_times} |",
-        f"| E-mail | {d['email'] or '_unknown_'} |",
-        f"| Address | {d['address'] or '_unknown_'} |",
-        f"| Language / channel | {d['language']} / {d['preferred_channel']} |",
-        f"| Invoice | {invoice.number}, issued {invoice.issue_date.isoformat()}, due {invoice.due_date.isoformat()}"
-        f"{overdue(invoice)} |",
-        f"| Amount | {invoice.currency} {invoice.amount:.2f} |",
-        f"| **Open amount** | **{invoice.currency} {open_amount:.2f}** |",
+        f"| {w['phone']} | {d['phone'] or unknown}{call_times} |",
+        f"| {w['email']} | {d['email'] or unknown} |",
+        f"| {w['address']} | {d['address'] or unknown} |",
+        f"| {w['language_channel']} | {d['language']} / {d['preferred_channel']} |",
+        w["invoice"].format(number=invoice.number, issued=invoice.issue_date.isoformat(),
+                            due=invoice.due_date.isoformat(), overdue=overdue(invoice)),
+        f"| {w['amount']} | {invoice.currency} {invoice.amount:.2f} |",
+        f"| **{w['open_amount']}** | **{invoice.currency} {open_amount:.2f}** |",
         *other_rows,
         *credit_rows,
     ]
 
 
 def call_sheet(
-    session: Session, invoice: Invoice, task: HumanTask, reason: str, excuses: tuple[Excuse, ...] = BUILT_IN
+    session: Session,
+    invoice: Invoice,
+    task: HumanTask,
+    reason: str,
+    excuses: tuple[Excuse, ...] = BUILT_IN,
+    language: str = "nl",
 ) -> str:
+    w = _WORDS[language]
     entries = dossier.entries(session, invoice)
     calls = [e for e in entries if e.kind == "call"]
     promises = [e for e in calls if (e.data or {}).get("promised_on")]
     contacts = [e for e in entries if e.channel is not None][-3:][::-1]  # calls and messages, latest first
     open_now, today = invoices.open_amount(session, invoice), local(task.created_at).date()
     lines = [
-        f"## Call {invoice.debtor.name} about invoice {invoice.number}",
-        f"_Why now: {reason}. Task opened {local(task.created_at).strftime('%Y-%m-%d %H:%M')}._",
+        w["call"].format(debtor=invoice.debtor.name, invoice=invoice.number),
+        w["why"].format(reason=reason, opened=local(task.created_at).strftime("%Y-%m-%d %H:%M")),
         "",
-        *_facts_table(session, invoice, local(task.created_at).date()),
+        *_facts_table(session, invoice, local(task.created_at).date(), language),
         "",
-        "### Earlier agreements",
-        *([_promise_line(e, entries, open_now, today) for e in promises if e.data] or ["_None._"]),
+        w["agreements"],
+        *([_promise_line(e, entries, open_now, today, language) for e in promises if e.data] or [w["none"]]),
         "",
-        "### Disputes and payment plans",
-        *(_disputes_and_plans(session, invoice) or ["_None._"]),
+        w["disputes_plans"],
+        *(_disputes_and_plans(session, invoice, language) or [w["none"]]),
         "",
-        "### Last contacts",
+        w["contacts"],
         *(
-            [f"- {local(e.at):%Y-%m-%d %H:%M} by {e.by or 'us'} ({e.channel}): {e.summary}" for e in contacts]
-            or ["_No earlier contact._"]
+            [w["contact"].format(at=f"{local(e.at):%Y-%m-%d %H:%M}", by=e.by or w["us"], channel=e.channel,
+                                 summary=e.summary) for e in contacts]
+            or [w["no_contact"]]
         ),
         "",
-        "### Dossier so far",
+        w["dossier_so_far"],
         dossier.as_markdown(entries),
         "",
-        "### During the call",
-        "Introduce yourself, name the invoice and the open amount, ask when it will be paid and agree a concrete "
-        "date and amount. Summarise the agreement before you hang up. Then fill in the outcome below.",
+        w["during"],
+        w["during_text"],
         "",
-        "### Common excuses",
+        w["excuses"],
         *as_markdown(excuses),
     ]
     return "\n".join(lines)
 
 
-def _promise_line(call: DossierEntry, entries: list[DossierEntry], open_now: Decimal, today: date) -> str:
+def _promise_line(
+    call: DossierEntry, entries: list[DossierEntry], open_now: Decimal, today: date, language: str
+) -> str:
     """A promise and what became of it, as the collector needs to know before calling: running (its date has not
     passed), kept, or broken (a later note says so, or its date passed without the promised payment)."""
     data = call.data or {}
@@ -127,16 +227,19 @@ def _promise_line(call: DossierEntry, entries: list[DossierEntry], open_now: Dec
         open_at_call=Decimal(data["open_at_call"]) if data.get("open_at_call") else None,
     )
     noted = any(e.kind == "note" and f"promise to pay by {on} broken" in e.summary for e in entries)
+    w = _WORDS[language]
     if promised.promise_kept(open_now):
-        verdict = "kept"
+        verdict = w["kept"]
     elif noted or date.fromisoformat(on) < today:
-        verdict = "**broken**"
+        verdict = w["broken"]
     else:
-        verdict = "running"
-    return f"- promised on {local(call.at).date()} to pay {amount}by **{on}** ({call.by or 'unknown'}): {verdict}"
+        verdict = w["running"]
+    return w["promise"].format(on=local(call.at).date(), amount=amount, by_date=on,
+                               by=call.by or w["unknown_person"], verdict=verdict)
 
 
-def _disputes_and_plans(session: Session, invoice: Invoice) -> list[str]:
+def _disputes_and_plans(session: Session, invoice: Invoice, language: str) -> list[str]:
+    w = _WORDS[language]
     lines = []
     for t in session.scalars(
         select(HumanTask).where(HumanTask.invoice_id == invoice.id, HumanTask.kind == TaskKind.dispute)
@@ -144,59 +247,62 @@ def _disputes_and_plans(session: Session, invoice: Invoice) -> list[str]:
         o = t.outcome or {}
         raised = local(t.created_at).date().isoformat()
         if t.status is TaskStatus.open:
-            who = t.assignee or "nobody named"
-            state = f"**open**: {who} sorts it out by {t.due_on.isoformat() if t.due_on else '?'}"
+            due = t.due_on.isoformat() if t.due_on else "?"
+            state = w["dispute_open"].format(who=t.assignee or w["nobody"], due=due)
         else:
-            state = "upheld" if o.get("upheld") else "rejected"
+            state = w["upheld"] if o.get("upheld") else w["rejected"]
             state += f" ({o['resolution']})" if o.get("resolution") else ""
-        lines.append(f"- {t.step} raised {raised}: {o.get('reason')}; {state}")
+        lines.append(w["dispute"].format(step=t.step, raised=raised, reason=o.get("reason"), state=state))
     for p in session.scalars(select(PaymentPlan).where(PaymentPlan.invoice_id == invoice.id)):
         agreed = local(p.created_at).date().isoformat()
         parts = ", ".join(f"{i.due_on.isoformat()} {i.amount:.2f}" for i in p.instalments)
         ended = f" ({p.ended_because})" if p.ended_because else ""
-        lines.append(f"- payment plan agreed {agreed}: {parts}; **{p.status.value}**{ended}")
+        lines.append(w["plan"].format(agreed=agreed, parts=parts, status=p.status.value, ended=ended))
     return lines
 
 
 def approval_sheet(
-    session: Session, invoice: Invoice, question: str, preview: tuple[str, str] | None = None
+    session: Session, invoice: Invoice, question: str, preview: tuple[str, str] | None = None, language: str = "nl"
 ) -> str:
+    w = _WORDS[language]
     lines = [
         f"## {question}",
-        f"Invoice {invoice.number} of {invoice.debtor.name}.",
+        w["approval_invoice"].format(invoice=invoice.number, debtor=invoice.debtor.name),
         "",
-        *_facts_table(session, invoice),
+        *_facts_table(session, invoice, None, language),
         "",
     ]
     if preview is not None:
         subject, text = preview
         quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
-        lines += ["### What the debtor will receive", f"**{subject}**", "", quoted, ""]
+        lines += [w["will_receive"], f"**{subject}**", "", quoted, ""]
     lines += [
-        "### Dossier",
+        w["dossier"],
         dossier.as_markdown(dossier.entries(session, invoice)),
     ]
     return "\n".join(lines)
 
 
-def dispute_sheet(session: Session, invoice: Invoice, task: HumanTask, refused: str | None = None) -> str:
+def dispute_sheet(
+    session: Session, invoice: Invoice, task: HumanTask, refused: str | None = None, language: str = "nl"
+) -> str:
     """What the person responsible reads before resolving a dispute in the Resume dialog."""
+    w = _WORDS[language]
     o = task.outcome or {}
     raised = local(task.created_at).strftime("%Y-%m-%d %H:%M")
     due = task.due_on.isoformat() if task.due_on else "?"
     lines = []
     if refused:
-        lines += [f"**Your last answer was not recorded: {refused}.** Please answer again.", ""]
+        lines += [w["refused"].format(refused=refused), ""]
     lines += [
-        f"## Sort out the dispute about invoice {invoice.number} ({invoice.debtor.name})",
-        f"_{task.step} raised {raised}; {task.assignee or 'nobody named'} sorts it out by {due}. Escalation of "
-        "this invoice stands still until then; the debtor's other invoices go on._",
+        w["sort_out"].format(invoice=invoice.number, debtor=invoice.debtor.name),
+        w["sort_out_when"].format(step=task.step, raised=raised, who=task.assignee or w["nobody"], due=due),
         "",
-        f"**What the debtor contests:** {o.get('reason') or '_not recorded_'}",
+        w["contests"].format(reason=o.get("reason") or w["not_recorded"]),
         "",
-        *_facts_table(session, invoice, local(task.created_at).date()),
+        *_facts_table(session, invoice, local(task.created_at).date(), language),
         "",
-        "### Dossier",
+        w["dossier"],
         dossier.as_markdown(dossier.entries(session, invoice)),
     ]
     return "\n".join(lines)

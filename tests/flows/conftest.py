@@ -53,6 +53,8 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
     home.mkdir()
     # One try per call keeps the ladder short; tests/process has a test with the default three.
     (home / "policies.toml").write_text("[default]\ncall_attempts = 1\n", encoding="utf-8")
+    # The forms, sheets and overview in one language, the default one: the browser tests find fields by title.
+    (home / "settings.toml").write_text('language = "nl"\n', encoding="utf-8")
     instance = f"t{time.monotonic_ns()}"
     sink = MailSink(tmp_path / "mail", port=0).start()
     env = {

@@ -4,8 +4,9 @@ run goes on. test.sh installs Chromium; without it (not root, no apt-get) these 
 in CI (CI=true), where a missing Chromium fails them.
 
 Selectors: the dialog, its buttons, the switch and the options by ARIA role; a form field by its visible
-title. Prefect 3.8.8's schema form does not tie its <label> to the input, so a field is found as the
-`.schema-form-property` block whose label shows the title, and the textbox inside it."""
+title, in the installation's language (tests/flows/conftest.py: nl). Prefect 3.8.8's schema form does not tie
+its <label> to the input, so a field is found as the `.schema-form-property` block whose label shows the title,
+and the textbox inside it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from dunning.desk.overview import needs_a_person_url
 
 CHROMIUM = Path(os.environ.get("DUNNING_TEST_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
@@ -125,25 +128,33 @@ def test_collector_reads_the_call_sheet_and_records_not_reached_in_the_ui(engine
     run = engine.run_state("UI-1")
     assert run["type"] == "PAUSED" and [t["step"] for t in engine.json("tasks")] == ["call-1"]
 
+    assert {"awaiting:call", "debtor-name:Anneke Jansen"} <= set(run["tags"]), run["tags"]
+
+    # One click lists what needs a person: the daily overview's link, the UI's run list filtered on the tags.
+    page.goto(needs_a_person_url(engine.api.removesuffix("/api")))
+    listed = page.get_by_role("tabpanel", name="Flow Runs")
+    expect(listed.get_by_text("UI-1", exact=True)).to_be_visible()
+    expect(listed.get_by_text("awaiting:call", exact=True)).to_be_visible()
+
     dialog = _open_resume_dialog(page, engine.api.removesuffix("/api"), run["id"])
 
     # The call sheet: the run's Markdown description, above the form.
     sheet = dialog.locator("article.markdown-renderer").first
     expect(sheet.get_by_role("heading", name=re.compile("Anneke Jansen"))).to_be_visible()
-    open_amount = sheet.get_by_role("row").filter(has_text="Open amount")
+    open_amount = sheet.get_by_role("row").filter(has_text="Openstaand bedrag")
     expect(open_amount).to_contain_text(re.compile(r"EUR 1\.?,?210[.,]00"))
     expect(sheet).to_contain_text("+31 6 1234 5678")
 
     # The outcome form, in the collector's words.
-    reached = _field(dialog, "Reached the debtor? / Debiteur bereikt?").get_by_role("switch")
+    reached = _field(dialog, "Debiteur bereikt?").get_by_role("switch")
     expect(reached).to_have_attribute("aria-checked", "false")
     reached.click()
     expect(reached).to_have_attribute("aria-checked", "true")
     reached.click()  # changed my mind: nobody answered
     expect(reached).to_have_attribute("aria-checked", "false")
-    _field(dialog, "What was said / Wat is er gezegd").get_by_role("textbox").fill("Voicemail, no message left.")
-    _field(dialog, "Your name / Uw naam").get_by_role("textbox").fill("Anna")
-    expect(_field(dialog, "Promised payment date / Toegezegde betaaldatum")).to_contain_text("choose 'date'")
+    _field(dialog, "Wat is er gezegd").get_by_role("textbox").fill("Voicemail, no message left.")
+    _field(dialog, "Uw naam").get_by_role("textbox").fill("Anna")
+    expect(_field(dialog, "Toegezegde betaaldatum")).to_contain_text("kies 'date'")
     dialog.screenshot(path=tmp_path / "resume-dialog.png")
 
     taken = _answer_taken(engine, "UI-1", "call-1", "call")
@@ -165,7 +176,7 @@ def test_collector_reads_the_call_sheet_and_records_not_reached_in_the_ui(engine
 
 
 def _choose_reject(page: Page, dialog: Locator) -> None:
-    decision = _field(dialog, "Decision / Besluit").get_by_role("button").last
+    decision = _field(dialog, "Besluit").get_by_role("button").last
     decision.press("ArrowDown")  # the UI's select opens from the keyboard; a synthetic click does not open it
     page.get_by_role("option", name="reject", exact=True).click()
     expect(decision).to_have_text("reject")
@@ -231,8 +242,8 @@ def test_rejecting_without_a_reason_is_shown_in_the_form_and_the_run_keeps_waiti
 
     dialog = _open_resume_dialog(page, engine.api.removesuffix("/api"), run["id"])
     _choose_reject(page, dialog)
-    _field(dialog, "Your name / Uw naam").get_by_role("textbox").fill("Marie")
-    reason = _field(dialog, "Reason for rejecting / Reden van afwijzen")
+    _field(dialog, "Uw naam").get_by_role("textbox").fill("Marie")
+    reason = _field(dialog, "Reden van afwijzen")
     refused = reason.get_by_text("should be non-empty")
     # Refused by the form itself: the dialog must stay open, so its closing fails at once (settle=0).
     _submit_until(dialog, refused.is_visible, "pointer to the missing reason", tmp_path, settle=0)
@@ -248,8 +259,8 @@ def test_rejecting_without_a_reason_is_shown_in_the_form_and_the_run_keeps_waiti
     expect(dialog).to_be_hidden()
     dialog = _open_resume_dialog(page, engine.api.removesuffix("/api"), run["id"])
     _choose_reject(page, dialog)
-    _field(dialog, "Your name / Uw naam").get_by_role("textbox").fill("Marie")
-    reason_box = _field(dialog, "Reason for rejecting / Reden van afwijzen").get_by_role("textbox")
+    _field(dialog, "Uw naam").get_by_role("textbox").fill("Marie")
+    reason_box = _field(dialog, "Reden van afwijzen").get_by_role("textbox")
     reason_box.fill("Debtor disputes the delivery; sorting it out first.")
     expect(reason_box).to_have_value("Debtor disputes the delivery; sorting it out first.")
     resumed = _answer_taken(engine, "UI-2", "approve-ingebrekestelling", "approval")

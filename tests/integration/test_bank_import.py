@@ -161,7 +161,7 @@ def test_more_than_is_open_leaves_a_credit_that_a_person_applies_to_the_next_inv
     with db.transaction(home) as s:  # the collector calling about the next invoice sees it, to offer it
         invoice = invoices_.get(s, "2026-1002")
         task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), datetime(2026, 2, 3, tzinfo=UTC))
-        sheet = sheets.call_sheet(s, invoice, task, "first call")
+        sheet = sheets.call_sheet(s, invoice, task, "first call", language="en")
     assert "| Credit with us | EUR 50.00 paid beyond what was open" in sheet
     ok(cli.run("credits", "apply", str(credit["id"]), "--invoice", "2026-1002", "--by", "Anna"))
     assert opened()["2026-1002"] == "150.00"

@@ -40,10 +40,13 @@ def test_the_call_sheet_shows_the_hold_and_the_debtors_other_open_invoices(insta
         add_invoice(s, "F-2", amount="75.00")
         holds.put_on_hold(s, invoice.debtor, "ingebrekestelling of invoice F-1", now, key="k")
         task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), now)
-        sheet = sheets.call_sheet(s, invoices.get(s, "F-1"), task, "first call")
+        sheet = sheets.call_sheet(s, invoices.get(s, "F-1"), task, "first call", language="en")
+        blad = sheets.call_sheet(s, invoices.get(s, "F-1"), task, "first call")  # the installation's default, nl
     assert "**Credit hold since 2026-03-09: no new deliveries** (ingebrekestelling of invoice F-1)" in sheet
     assert "| Also open | F-2, due 2026-02-04 (33 days overdue): EUR 75.00 |" in sheet
     assert "due 2026-02-04 (33 days overdue) |" in sheet  # this invoice's own row
+    assert "**Kredietstop sinds 2026-03-09: geen nieuwe leveringen** (ingebrekestelling of invoice F-1)" in blad
+    assert "| Ook open | F-2, vervaldatum 2026-02-04 (33 dagen over de vervaldatum): EUR 75.00 |" in blad
 
 
 def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_and_the_excuses(installation):
@@ -63,7 +66,7 @@ def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_an
         disputes.resolve(s, invoice, upheld=False, now=now, reason="price as quoted")
         plans.agree(s, invoice, [(date(2026, 4, 1), invoice.amount)], now)
         task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-4"), now)
-        sheet = sheets.call_sheet(s, invoice, task, "again")
+        sheet = sheets.call_sheet(s, invoice, task, "again", language="en")
     # Promised for 1 March, still all open when the fourth call is offered on 9 March: broken, even before the
     # ladder noted it.
     assert "to pay by **2026-03-01** (Anna): **broken**" in sheet

@@ -29,6 +29,10 @@ def test_the_overview_lists_open_tasks_unposted_letters_and_holds(installation):
     assert [(t["invoice"], t["kind"], t["days_open"]) for t in found["tasks"]] == [("F-1", "call", 3)]
     assert [(x["invoice"], x["printed_on"], x["days_waiting"]) for x in found["letters"]] == [("F-1", "2026-03-06", 3)]
     assert [h["debtor"] for h in found["holds"]] == ["D-1"]
+    text = ok(installation, "overview")  # in the installation's language: nl unless settings.toml says en
+    assert "3 dag(en) niet gepost" in text and "# Dagoverzicht 2026-03-09" in text
+    assert "[Alle runs die op iemand wachten](http" in text and "/v2/runs?tags=awaiting:call," in text
+    (installation.home / "settings.toml").write_text('language = "en"\n', encoding="utf-8")
     text = ok(installation, "overview")
     assert "not posted for 3 day(s)" in text and "# Daily overview 2026-03-09" in text
 
@@ -45,7 +49,7 @@ def test_the_overview_names_who_sorts_out_a_dispute_and_flags_it_when_overdue(in
     [task] = found["tasks"]
     assert (task["kind"], task["responsible"], task["due_on"]) == ("dispute", "Marie", "2026-03-06")
     assert task["overdue"] is True
-    assert "Marie sorts it out by 2026-03-06 — **overdue**" in ok(installation, "overview")
+    assert "Marie handelt het af uiterlijk 2026-03-06 — **te laat**" in ok(installation, "overview")
 
 
 def test_the_overview_lists_payment_plans_asked_for_until_one_is_agreed(installation):
@@ -72,11 +76,11 @@ def test_the_overview_lists_payment_plans_asked_for_until_one_is_agreed(installa
             "escalation_went_on": False,
         }
     ]
-    assert "escalation waits until 2026-03-10 — agree it with `dunning plan F-1" in ok(installation, "overview")
+    assert "de escalatie wacht tot 2026-03-10 — spreek hem af met `dunning plan F-1" in ok(installation, "overview")
 
     with db.transaction(installation) as s:
         clock.set_simulated(s, datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
-    assert "not agreed, so escalation went on on 2026-03-10" in ok(installation, "overview")
+    assert "niet afgesproken, dus de escalatie ging verder op 2026-03-10" in ok(installation, "overview")
 
     with db.transaction(installation) as s:
         invoice = s.merge(invoice)

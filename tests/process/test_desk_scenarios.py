@@ -93,7 +93,7 @@ def test_a_payment_plan_asked_for_holds_the_herinnering_and_a_missed_instalment_
     engine.sweep()
     assert engine.subjects() == []
     overview = engine.cli("overview").stdout
-    assert "**PL-1** (Debtor PLAN): asked on 2026-01-09; escalation waits until 2026-01-14" in overview
+    assert "**PL-1** (Debtor PLAN): gevraagd op 2026-01-09; de escalatie wacht tot 2026-01-14" in overview
 
     bad = engine.cli("plan", "PL-1", "--instalment", "2026-02-01=100.00", "--instalment", "2026-03-01=100.00",
                      check=False)
