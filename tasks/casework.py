@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -214,9 +213,6 @@ def hand_off(invoice_number: str) -> str:
     with db.transaction(inst) as s:
         invoice = invoices.get(s, invoice_number)
         now = clock.now(s)
-        inst.incasso_dir.mkdir(parents=True, exist_ok=True)
-        path = inst.incasso_dir / f"{invoice.number}.json"
-        export = incasso.agency_file(s, inst, invoice, now)
-        path.write_text(json.dumps(export, indent=2, ensure_ascii=False), encoding="utf-8")
+        path = incasso.export(s, inst, invoice, now)  # the JSON, and the archive beside it (incasso/<invoice>.zip)
         incasso.record_hand_off(s, invoice, path.name, now)
     return str(path)

@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from dunning.domain.errors import UserError
-from dunning.messaging import print_queue
+from dunning.messaging import print_queue, statement_of_account
 from dunning.storage import clock, db
 from tasks.runtime import installation
 
@@ -22,4 +22,6 @@ def mark_letters_posted(posted_on: date | None) -> list[str]:
         day = posted_on or today
         if day > today:
             raise UserError(f"posted_on {day.isoformat()} is in the future")
-        return print_queue.describe(s, print_queue.mark_posted(s, inst, day, now), day)
+        done = print_queue.mark_posted(s, inst, day, now)
+        statement_of_account.record_posted(s, done.posted, now)  # a posted statement's evidence on each invoice
+        return print_queue.describe(s, done, day)

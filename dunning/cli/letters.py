@@ -22,7 +22,7 @@ from dunning.domain.errors import UserError
 # For the help text (dunning.messaging.templating.STEPS has the authority; a test keeps the two alike).
 STEPS_HELP = (
     "herinnering, aanmaning, ingebrekestelling, incasso-aankondiging, betaalafspraak, betalingsregeling, "
-    "betwisting-afgewezen or factuurkopie"
+    "betwisting-afgewezen, factuurkopie or rekeningoverzicht"
 )
 
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")

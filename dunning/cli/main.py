@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from dunning.cli import answers, bank, desk, law, letters, records, reports, supervisor, time
+from dunning.cli import answers, bank, desk, law, letters, records, reports, statement, supervisor, time
 from dunning.cli.common import option_for
 from dunning.domain.errors import InvalidInput, UserError
 from dunning.storage import config
@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Credit management on the Dutch collection ladder.",
 )
-for subject in (records, bank, answers, time, supervisor, reports):
+for subject in (records, bank, answers, time, supervisor, reports, statement):
     app.registered_commands.extend(subject.verbs.registered_commands)
     app.registered_groups.extend(subject.verbs.registered_groups)
 # The installation's own law/ folder may add rate rows and Atw days (dunning/law/data/README.md).

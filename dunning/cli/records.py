@@ -300,7 +300,7 @@ def letters_posted(
     on: Annotated[str | None, typer.Option("--date", help="Day the letters were posted (default: today).")] = None,
 ) -> None:
     """Mark the letters printed for that day as posted; their runs continue at the next sweep."""
-    from dunning.messaging import print_queue
+    from dunning.messaging import print_queue, statement_of_account
 
     inst = installation()
     with db.transaction(inst) as s:
@@ -309,5 +309,6 @@ def letters_posted(
         if day > clock.local(now).date():
             raise UserError(f"--date {day.isoformat()} is in the future")
         done = print_queue.mark_posted(s, inst, day, now)
+        statement_of_account.record_posted(s, done.posted, now)  # a posted statement's evidence on each invoice
         lines = print_queue.describe(s, done, day)
     typer.echo("\n".join(lines) if lines else f"No letters waiting to be posted on {day.isoformat()}.")

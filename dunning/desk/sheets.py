@@ -44,6 +44,7 @@ _WORDS = {
         "during_text": "Introduce yourself, name the invoice and the open amount, ask when it will be paid and agree a "
                        "concrete date and amount. Summarise the agreement before you hang up. Then fill in the outcome "
                        "below.",
+        "statement": "Send a statement of account: `dunning statement {debtor} --send`",
         "excuses": "### Common excuses",
         "promise": "- promised on {on} to pay {amount}by **{by_date}** ({by}): {verdict}",
         "kept": "kept", "broken": "**broken**", "running": "running", "unknown_person": "unknown",
@@ -87,6 +88,7 @@ _WORDS = {
         "during_text": "Stel uzelf voor, noem de factuur en het openstaande bedrag, vraag wanneer er betaald wordt en "
                        "spreek een concrete datum en een bedrag af. Vat de afspraak samen voordat u ophangt. Vul "
                        "daarna hieronder de uitkomst in.",
+        "statement": "Stuur een rekeningoverzicht: `dunning statement {debtor} --send`",
         "excuses": "### Veelgehoorde excuses",
         "promise": "- op {on} toegezegd {amount}te betalen uiterlijk **{by_date}** ({by}): {verdict}",
         "kept": "nagekomen", "broken": "**gebroken**", "running": "loopt", "unknown_person": "onbekend",
@@ -205,6 +207,8 @@ def call_sheet(
         "",
         w["during"],
         w["during_text"],
+        "",
+        w["statement"].format(debtor=invoice.debtor.number),
         "",
         w["excuses"],
         *as_markdown(excuses),

@@ -9,6 +9,7 @@ paused runs already carry; `Step.parse` and `str(step)` are the only places that
     betalingsregeling@plan-3         the confirmation of payment plan 3
     betwisting-afgewezen@dispute-1   why dispute 1 does not stop the claim
     factuurkopie@call-2              the copy of the invoice promised in call 2
+    rekeningoverzicht                a statement of account, sent on request (not a step of the ladder)
     call-2, courtesy-call            a call task (the second collection call; the courtesy call)
     approve-ingebrekestelling@2      the second time that approval is asked (the first has no "@1")
     dispute-1, plan-3                a dispute being sorted out; a payment plan
@@ -31,6 +32,9 @@ class Message(enum.StrEnum):
     betalingsregeling = "betalingsregeling"  # the payment plan, confirmed in writing
     betwisting_afgewezen = "betwisting-afgewezen"  # why the dispute does not stop the claim
     factuurkopie = "factuurkopie"  # a copy of the invoice, promised on the phone
+    # The statement of account a person sends on request (`dunning statement`): every open invoice of the debtor,
+    # on record (outbox row) on the oldest of them. No step of the ladder: `decide` never sends it.
+    rekeningoverzicht = "rekeningoverzicht"
 
 
 # The formal ladder, in order: its evidence must be in the dossier before incasso.

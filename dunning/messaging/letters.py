@@ -516,7 +516,7 @@ def _draw_row(pdf: _Letter, row: Row, table: Table) -> None:
 def _table(pdf: _Letter, table: Table) -> None:
     inner = [w - (CELL_GAP if i < len(table.widths) - 1 else 0) for i, w in enumerate(table.widths)]
     heads = [row for row in table.rows if row.kind == "head"]
-    pdf.set_auto_page_break(False)
+    pdf.set_auto_page_break(False, margin=BOTTOM)  # the margin stays: page_break_trigger must clear the footer
     try:
         for row in table.rows:
             if pdf.get_y() + _row_height(pdf, row, inner) > pdf.page_break_trigger:

@@ -5,7 +5,9 @@ language; it branches on ``claim.consumer``: a consumer gets the 14-dagenbrief o
 the ingebrekestelling of BW 6:82), ``incasso-aankondiging`` (the debtor is told before the claim goes to a
 collection agency), ``betaalafspraak`` (confirms what was agreed on the phone), ``betalingsregeling``
 (confirms a payment plan and its instalments) and ``betwisting-afgewezen`` (a dispute was looked into and
-rejected: why the invoice stands) and ``factuurkopie`` (a copy of the invoice, promised on the phone).
+rejected: why the invoice stands) and ``factuurkopie`` (a copy of the invoice, promised on the phone), and
+``rekeningoverzicht`` (the statement of account a person sends on request, `statement_of_account`: an overview
+of what is open, not a step of the ladder).
 
 E-mail templates live in `templates/email/` as three files per step and language, so an operator can edit
 one piece without touching the others::
@@ -62,6 +64,17 @@ Context contract (mappings, or objects with these attributes, as `config.Credito
 - ``reference`` (str): our reference, printed on letters; default the invoice number
 - letters only: ``sent_on`` (date printed on the letter; default ``today``) and ``posted_on`` (date or None)
 - ``amount_lines`` (list of ``(label, Decimal)``): kept for operator templates written against it
+- ``statement_items`` (rekeningoverzicht only): list of invoice mappings like ``invoice`` (each with its own
+  ``payment_reference``), one per open invoice of the debtor, oldest due date first, each also with ``paid``
+  (Decimal: the payments that stand, and what the books settled), ``credited`` (Decimal: credit notes and
+  write-offs), so ``amount - paid - credited == open_amount``, and ``entries``: list of ``{on: date, amount:
+  Decimal, kind: 'payment' | 'credit_note' | 'write_off' | 'settled', reversed: bool}`` in date order; a payment
+  the bank took back is listed with ``reversed`` True and counts in neither ``paid`` nor ``open_amount``.
+  Default: empty; the rekeningoverzicht templates then list ``open_invoices`` (a message composed on the
+  ladder's path, `dunning preview --step rekeningoverzicht`, has no payments to show).
+- ``statement_credits`` (rekeningoverzicht only): list of ``{since: date, amount: Decimal, currency: str,
+  reference: str or None}``: what the debtor paid beyond what was open, not yet applied to an invoice nor taken
+  back. Default: empty.
 
 Everything except ``debtor``, ``invoice``, ``creditor``, ``today`` and the step's own keys may be left out;
 other keys (e.g. ``by_post``) are passed through for operators' templates.
@@ -278,12 +291,14 @@ def check_context(context: Mapping[str, Any]) -> None:
         for name in fields:
             _check_line(f"{key}.{name}", record.get(name))
     _check_line("reference", context.get("reference"))
-    for key in ("open_invoices", "combined"):
+    for key in ("open_invoices", "combined", "statement_items"):
         for i, other in enumerate(context.get(key) or ()):
             record = as_dict(other)
             for name in ("number", "payment_reference"):
                 _check_line(f"{key}[{i}].{name}", record.get(name))
             _check_payment_reference(f"{key}[{i}].payment_reference", record.get("payment_reference"))
+    for i, credit in enumerate(context.get("statement_credits") or ()):
+        _check_line(f"statement_credits[{i}].reference", as_dict(credit).get("reference"))
     if context.get("invoice") is not None:
         _check_payment_reference("invoice.payment_reference", as_dict(context["invoice"]).get("payment_reference"))
     free_text = (
@@ -313,6 +328,8 @@ def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "claim": None,
         "agency": None,
         "posted_on": None,
+        "statement_items": [],
+        "statement_credits": [],
         **context,
         "lang": lang,
     }

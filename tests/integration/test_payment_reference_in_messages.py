@@ -118,7 +118,8 @@ def test_every_message_states_each_invoices_payment_reference_next_to_the_iban(i
 
     # The open invoices are listed (each with its reference) where the message lists them, and a combined e-mail
     # always does; the others are about their own invoice only.
-    lists_all = message in (Message.herinnering, Message.aanmaning, Message.incasso_aankondiging) or combined
+    lists_all = message in (Message.herinnering, Message.aanmaning, Message.incasso_aankondiging,
+                            Message.rekeningoverzicht) or combined
     stated = NUMBERS if lists_all else NUMBERS[:1]
     label = "betalingskenmerk" if language == "nl" else "payment reference"
     for part, text in texts.items():
