@@ -102,16 +102,17 @@ class Engine:
             self.api + path, data=data, method="GET" if body is None else "POST",
             headers={"Content-Type": "application/json"},
         )
-        for attempt in range(1, 6):
+        for attempt in range(1, 11):
             try:
                 with urllib.request.urlopen(request, timeout=30) as r:
                     return json.loads(r.read())
             except urllib.error.HTTPError as e:
-                # 503: the server's SQLite database was busy; Prefect's own client tries again too, and so does
-                # the UI. Anything else is an answer.
-                if e.code != 503 or attempt == 5:
+                # 503: the server's SQLite database was busy (a loaded machine); Prefect's own client tries again
+                # too, and so does the UI. Anything else is an answer.
+                if e.code != 503 or attempt == 10:
                     raise
-                time.sleep(0.5 * attempt)
+                e.close()  # its socket, or a later test reports it unclosed
+                time.sleep(min(0.5 * attempt, 2.0))
         raise AssertionError("unreachable")
 
     def subjects(self) -> list[str]:
