@@ -39,7 +39,7 @@ from dunning.messaging.mailer import Attachment, compose_email, message_bytes, s
 from dunning.messaging.outbox import Composed
 from dunning.messaging.templating import FieldError, RenderedEmail, render_email
 from dunning.storage.config import Installation
-from dunning.storage.models import HumanTask, Invoice, OutboxMessage, PaymentPlan, PersonalNote
+from dunning.storage.models import Debtor, HumanTask, Invoice, OutboxMessage, PaymentPlan, PersonalNote
 
 
 @dataclass(frozen=True)
@@ -344,22 +344,27 @@ def _sent_deadlines(session: Session, invoice: Invoice, message: Message) -> lis
     return [date.fromisoformat(d) for d in deadlines if d]
 
 
+def debtor_values(debtor: Debtor) -> dict[str, Any]:
+    """The debtor as every message's template sees them (templating's context contract)."""
+    return {
+        "name": debtor.name,
+        "number": debtor.number,
+        "kind": debtor.kind.value,
+        "street": debtor.street,
+        "postcode": debtor.postcode,
+        "city": debtor.city,
+        "country": debtor.country,
+        "contact_name": debtor.contact_name,
+    }
+
+
 def _base_values(
     session: Session, inst: Installation, invoice: Invoice, today: date, deadline: date | None
 ) -> dict[str, Any]:
     """What every message's template gets: debtor, invoice, the debtor's open invoices, creditor, dates."""
     debtor = invoice.debtor
     return {
-        "debtor": {
-            "name": debtor.name,
-            "number": debtor.number,
-            "kind": debtor.kind.value,
-            "street": debtor.street,
-            "postcode": debtor.postcode,
-            "city": debtor.city,
-            "country": debtor.country,
-            "contact_name": debtor.contact_name,
-        },
+        "debtor": debtor_values(debtor),
         "invoice": _invoice(session, invoice),
         "open_invoices": [_invoice(session, i) for i in invoices.open_of_debtor(session, debtor)],
         "creditor": inst.creditor,

@@ -49,7 +49,7 @@ from dunning.domain.kinds import Channel, OutboxStatus, PaymentKind
 from dunning.domain.steps import Message, Step
 from dunning.domain.time import local
 from dunning.messaging import channels, outbox, preview, print_queue
-from dunning.messaging.compose import Composition, render
+from dunning.messaging.compose import Composition, debtor_values, render
 from dunning.messaging.mailer import (
     PermanentMailError,
     TransientMailError,
@@ -237,16 +237,7 @@ def values(inst: Installation, debtor: Debtor, statement: StatementOfAccount) ->
     if not statement.items:
         raise UserError(f"debtor {debtor.number} has no open invoices: there is no statement of account to give")
     return {
-        "debtor": {
-            "name": debtor.name,
-            "number": debtor.number,
-            "kind": debtor.kind.value,
-            "street": debtor.street,
-            "postcode": debtor.postcode,
-            "city": debtor.city,
-            "country": debtor.country,
-            "contact_name": debtor.contact_name,
-        },
+        "debtor": debtor_values(debtor),
         "invoice": statement.items[0].as_invoice(),
         "open_invoices": [i.as_invoice() for i in statement.items],
         "statement_items": [i.as_context() for i in statement.items],
