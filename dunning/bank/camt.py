@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 
 from dunning.bank.lines import Statement, StatementError, StatementLine, with_identities
+from dunning.documents.xml import root_of
 
 _STATEMENT_NS = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})")
 _OTHER_ISO_NS = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.\d{3}\.\d{3}\.\d{2})")
@@ -26,10 +27,6 @@ _NOT_PROVIDED = "NOTPROVIDED"
 _BOOKED = "BOOK"
 
 # Secure by default: no entities expanded, nothing fetched, no DTD, lxml's size limits left on.
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True
-)
-
 
 def parse_camt(data: bytes, file: str) -> Statement:
     root = _document(data, file)
@@ -59,22 +56,7 @@ def parse_camt(data: bytes, file: str) -> Statement:
 
 
 def _document(data: bytes, file: str) -> Any:
-    if not data.strip():
-        raise StatementError(file, None, "the file is empty")
-    # Some bank portals put a blank line before the XML declaration, which XML does not allow; it hides nothing.
-    body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    body = body if body.startswith(b"<?xml") else data
-    skipped = data[: len(data) - len(body)].count(b"\n")
-    try:
-        tree = etree.fromstring(body, _PARSER).getroottree()
-    except etree.XMLSyntaxError as e:
-        line = (e.position[0] if e.position else e.lineno) + skipped
-        reason = re.sub(r", line \d+, column \d+$", "", str(e.msg))  # the place is said once, in `where`
-        raise StatementError(file, f"line {line}", f"not well-formed XML: {reason}") from None
-    # A DOCTYPE has no place in a bank statement and is how entity tricks start: refuse rather than ignore it.
-    if tree.docinfo.doctype:
-        raise StatementError(file, None, "a DOCTYPE declaration is not allowed in a bank statement")
-    return tree.getroot()
+    return root_of(data, file, "a bank statement", StatementError)
 
 
 def _wrong_message(root: Any) -> str:

@@ -35,6 +35,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from dunning.documents.records import DebtorRecord, DocumentError, DocumentKind, InvoiceRecord
+from dunning.documents.xml import body, root_of
 from dunning.domain.fields import email_address_problem, line_problem
 from dunning.domain.kinds import DebtorKind
 
@@ -64,16 +65,12 @@ _PAYABLE = "cac:LegalMonetaryTotal/cbc:PayableAmount"
 _BILLING_REFERENCE = "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"
 
 # Secure by default: no entities expanded, nothing fetched, no DTD, lxml's size limits left on (as dunning.bank).
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True
-)
-
 
 def is_ubl(data: bytes) -> bool:
     """Whether `data` is a UBL 2.1 Invoice or CreditNote, from its root element alone: a document that breaks off
     later is still one (and `read_ubl` says where it breaks)."""
     try:
-        for _event, element in etree.iterparse(io.BytesIO(_body(data)[0]), events=("start",), resolve_entities=False,
+        for _event, element in etree.iterparse(io.BytesIO(body(data)[0]), events=("start",), resolve_entities=False,
                                                no_network=True, load_dtd=False, huge_tree=False):
             return element.tag in _ROOTS
     except etree.XMLSyntaxError:
@@ -110,27 +107,8 @@ def read_ubl(data: bytes, file: str, *, default_kind: DebtorKind = DebtorKind.bu
         kind=kind, credits_invoice=credits, pdf=r.pdf(root, number))
 
 
-def _body(data: bytes) -> tuple[bytes, int]:
-    """The XML without a byte-order mark or blank lines before its declaration, and how many lines that skipped."""
-    body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    body = body if body.startswith(b"<?xml") else data
-    return body, data[: len(data) - len(body)].count(b"\n")
-
-
 def _document(data: bytes, file: str) -> Any:
-    if not data.strip():
-        raise DocumentError(file, None, "the file is empty")
-    body, skipped = _body(data)
-    try:
-        tree = etree.fromstring(body, _PARSER).getroottree()
-    except etree.XMLSyntaxError as e:
-        line = (e.position[0] if e.position else e.lineno) + skipped
-        reason = re.sub(r"(,? line \d+(, column \d+)?)+$", "", str(e.msg))  # the place is said once, in `where`
-        raise DocumentError(file, f"line {line}", f"not well-formed XML: {reason}") from None
-    # A DOCTYPE has no place in an e-invoice and is how entity tricks start: refuse rather than ignore it.
-    if tree.docinfo.doctype:
-        raise DocumentError(file, None, "a DOCTYPE declaration is not allowed in a UBL document")
-    return tree.getroot()
+    return root_of(data, file, "a UBL document")
 
 
 def _wrong_root(root: Any) -> str:
