@@ -1,6 +1,6 @@
 """Every desk action as a deployment a person starts from the Prefect UI's "Run", on a typed form: a payment, a
-payment plan, a credit hold set or lifted, a dispute registered or resolved, a personal note, one file of an
-inbox imported now. Each does what its `dunning` verb does, through the same functions
+payment plan, a credit hold set or lifted, a dispute registered or resolved, a personal note, a statement of
+account sent now, one file of an inbox imported now. Each does what its `dunning` verb does, through the same functions
 (`dunning.casework.desk_actions`), in one transaction, and wakes the invoice's run as the verb does.
 
 The parameters are named as the verb's arguments and options; the form's titles and descriptions are in the
@@ -16,6 +16,7 @@ No `from __future__ import annotations` in this module: Prefect reads a flow's p
 `Annotated` titles from the function's annotations, which must be the objects made in `desk_action_flows`."""
 
 import datetime as dt
+import enum
 import functools
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from dunning.domain.fields import LINE_PATTERN, TEXT_PATTERN
+from dunning.domain.kinds import Channel
 from flows.forms import Verdict
 from tasks import desk_actions as act
 from tasks.desk_actions import Inbox
@@ -71,6 +73,14 @@ FLOW_TEXTS: dict[str, dict[str, str]] = {
               "of that step carries it.",
         "nl": "Voeg een persoonlijke alinea toe aan het volgende bericht over een factuur (als `dunning note`); "
               "elk kanaal van die stap neemt hem mee.",
+    },
+    "send-statement": {
+        "en": "Send the debtor's statement of account now (as `dunning statement DEBTOR --send`): every open "
+              "invoice with its payments and credits, the total, the IBAN and the payment references. At most "
+              "once a day per channel.",
+        "nl": "Stuur de debiteur nu het rekeningoverzicht (als `dunning statement DEBITEUR --send`): elke open "
+              "factuur met de betalingen en creditnota's erop, het totaal, het IBAN en de betalingskenmerken. "
+              "Hoogstens één keer per dag per kanaal.",
     },
     "import-file": {
         "en": "Import one file already in the inbox now, as the scheduled import would take it in: whole or not "
@@ -167,6 +177,14 @@ FIELD_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Note", "A paragraph in your own words, in the debtor's language."),
         "nl": ("Notitie", "Een alinea in uw eigen woorden, in de taal van de debiteur."),
     },
+    "send-statement.debtor": {
+        "en": ("Debtor", "The debtor number."),
+        "nl": ("Debiteur", "Het debiteurnummer."),
+    },
+    "send-statement.channel": {
+        "en": ("Channel", "email or letter; empty means the debtor's preferred channel."),
+        "nl": ("Kanaal", "email of letter (brief); leeg is het kanaal dat de debiteur verkiest."),
+    },
     "import-file.inbox": {
         "en": ("Inbox folder", "bank: a bank statement in inbox/bank/. invoices: invoices, credit notes, an "
                                "export or an open-items list in inbox/invoices/."),
@@ -227,6 +245,13 @@ def _instalment_model(language: str) -> type[BaseModel]:
 Instalment_nl = _instalment_model("nl")
 Instalment_en = _instalment_model("en")
 INSTALMENT = {"nl": Instalment_nl, "en": Instalment_en}
+
+
+class StatementChannel(enum.StrEnum):
+    """The channels a statement of account goes by (the form's choice; `Channel` has more)."""
+
+    email = "email"
+    letter = "letter"
 
 
 async def _finish(outcome: act.Outcome) -> State:
@@ -316,6 +341,14 @@ def desk_action_flows(language: str) -> list[Flow[..., Any]]:
     ) -> State:
         return await _finish(act.add_note(invoice, text, by, t.labels("add-note")))
 
+    @flow(name="send-statement", flow_run_name="statement {debtor}", description=t.flow("send-statement"),
+          persist_result=False)
+    async def send_statement(
+        debtor: Annotated[str, t.field("send-statement", "debtor", pattern=LINE_PATTERN, max_length=100)],
+        channel: Annotated[StatementChannel | None, t.field("send-statement", "channel")] = None,
+    ) -> State:
+        return await _finish(await act.send_statement(debtor, Channel(channel.value) if channel else None))
+
     @flow(name="import-file", flow_run_name="import {file}", description=t.flow("import-file"), persist_result=False)
     async def import_file(
         inbox: Annotated[Inbox, t.field("import-file", "inbox")],
@@ -323,7 +356,8 @@ def desk_action_flows(language: str) -> list[Flow[..., Any]]:
     ) -> State:
         return await _finish(act.import_file(inbox, file))
 
-    made = [register_payment, agree_plan, credit_hold, register_dispute, resolve_dispute, add_note, import_file]
+    made = [register_payment, agree_plan, credit_hold, register_dispute, resolve_dispute, add_note, send_statement,
+            import_file]
     for made_flow in made:
         made_flow.fn.__name__ = made_flow.fn.__qualname__ = f"{made_flow.fn.__name__}_{language}"
     return made

@@ -1,6 +1,7 @@
 """The I/O of the desk actions a person starts from the Prefect UI (flows/desk_actions.py): each action in one
 transaction through `dunning.casework.desk_actions`, as the `dunning` verb does it; the invoice's run woken as
-the verb wakes it; one file of an inbox imported now, as the scheduled import would take it in."""
+the verb wakes it; a statement of account sent now; one file of an inbox imported now, as the scheduled import
+would take it in."""
 
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ from dunning.casework.desk_actions import Done
 from dunning.casework.importer import import_records, write_copies
 from dunning.documents.reading import ReadOptions, read_invoice_file, read_open_items_file
 from dunning.domain.errors import InvalidInput, UserError
-from dunning.domain.kinds import DebtorKind
+from dunning.domain.kinds import Channel, DebtorKind
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
 from tasks import inbox as inbox_files
 from tasks.bank import inbox as bank_inbox
 from tasks.books import inbox as invoice_inbox
 from tasks.runtime import installation
+from tasks.statements import send_statement_now
 from tasks.sweep import wake
 
 
@@ -89,6 +91,15 @@ def resolve_dispute(invoice: str, upheld: bool, reason: str, credit: str | None,
 @task(cache_policy=NO_CACHE)
 def add_note(invoice: str, text: str, by: str, labels: dict[str, str]) -> Outcome:
     return _act(labels, lambda s, now: desk_actions.add_note(s, invoice, text, by, now))
+
+
+@task(cache_policy=NO_CACHE)
+async def send_statement(debtor: str, channel: Channel | None) -> Outcome:
+    """The debtor's statement of account now, as `dunning statement DEBTOR --send [--channel]`."""
+    try:
+        return Outcome(True, await send_statement_now(installation(), debtor, channel))
+    except UserError as e:
+        return Outcome(False, str(e))
 
 
 @task(cache_policy=NO_CACHE)

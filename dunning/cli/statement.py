@@ -1,7 +1,6 @@
 """`dunning statement DEBTOR`: the statement of account (rekeningoverzicht) of one debtor, shown, written to files
-for review, or sent (`dunning.messaging.statement_of_account`). Sending holds one transaction to queue and claim
-the e-mail, hands it to the mail server with none held, then records what the server said in another: at most
-once per debtor, channel and day, recorded exactly once, like the ladder's messages."""
+for review, or sent (`dunning.messaging.statement_of_account`). Sending (tasks/statements.py, shared with the
+`send-statement` desk action) is at most once per debtor, channel and day, recorded exactly once."""
 
 from __future__ import annotations
 
@@ -67,46 +66,9 @@ def statement(
 def _send(inst: Installation, number: str, asked: Channel | None) -> None:
     import asyncio
 
-    from sqlalchemy.exc import IntegrityError
+    from tasks.statements import send_statement_now
 
-    from dunning.messaging import statement_of_account as soa
-    from dunning.messaging.mailer import PermanentMailError, TransientMailError, deliver_raw, smtp_settings
-    from dunning.messaging.sending import Deliver
-
-    try:
-        with db.transaction(inst) as s:
-            debtor = soa.debtor_of(s, number)
-            chosen = soa.channel_for(debtor, asked)
-            decision = soa.prepare(s, inst, debtor, chosen, clock.now(s))
-    except IntegrityError:
-        # Its outbox key is unique: another `dunning statement --send` queued today's statement at this moment.
-        raise UserError(f"{number}: today's statement of account is being sent by someone else right now; "
-                        "run this again to see what became of it") from None
-    except TransientMailError as error:
-        raise UserError(f"{number}: {error}") from None
-    if not isinstance(decision, Deliver):
-        if decision.status == "sent":
-            typer.echo(f"{number}: today's statement of account by {chosen.value} was sent already"
-                       + (f" ({decision.why})" if decision.why else ""))
-        elif decision.status == "queued":
-            typer.echo(f"{number}: statement of account printed; it {decision.why}; it counts as sent when "
-                       "marked posted (dunning letters posted)")
-        else:
-            raise UserError(f"{number}: today's statement of account by {chosen.value} was {decision.status}"
-                            + (f": {decision.why}" if decision.why else ""))
-        return
-    try:
-        asyncio.run(deliver_raw(smtp_settings(inst), decision.content, [decision.recipient]))
-    except (TransientMailError, PermanentMailError) as error:
-        with db.transaction(inst) as s:
-            soa.record_delivery(s, decision, clock.now(s), error)
-        if isinstance(error, TransientMailError):
-            raise UserError(f"{number}: the statement of account stays queued ({error}); send it again to retry, "
-                            "it goes out once") from None
-        raise UserError(f"{number}: the mail server refused the statement of account: {error}") from None
-    with db.transaction(inst) as s:
-        soa.record_delivery(s, decision, clock.now(s))
-    typer.echo(f"{number}: statement of account sent by email to {decision.recipient}")
+    typer.echo(asyncio.run(send_statement_now(inst, number, asked)))
 
 
 def as_text(data: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from tests.support.statements import Movement, camt
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]  # the whole file takes seconds
 
 ACTIONS = ("register-payment", "agree-plan", "credit-hold", "register-dispute", "resolve-dispute", "add-note",
-           "import-file")
+           "send-statement", "import-file")
 
 
 @dataclass
@@ -90,6 +90,11 @@ def _cli_error(engine, *args: str) -> str:
     result = engine.cli(*args, check=False)
     assert result.returncode == 2, result
     return result.stderr.strip().removeprefix("dunning: error: ")
+
+
+def _cli_line(engine, *args: str) -> str:
+    """The line `dunning ARGS` prints when it succeeds."""
+    return engine.cli(*args).stdout.strip()
 
 
 def _notes(engine, invoice: str) -> list[tuple[str, str | None]]:
@@ -158,7 +163,25 @@ def test_each_desk_action_does_what_its_verb_does(engine, desk):
     assert engine.json("holds") == []
     assert _notes(engine, "F-3") == [("Zoals vanmorgen besproken.", "Anna")]
 
+    _send_statement_sends_the_statement_of_account_once_a_day(engine, desk)
     _import_file_takes_in_one_file_of_an_inbox_as_the_scheduled_import_would(engine, desk)
+
+
+def _send_statement_sends_the_statement_of_account_once_a_day(engine, desk: Desk) -> None:
+    _completed(desk.run("send-statement", debtor="PLANS"),
+               "PLANS: statement of account sent by email to twee@example.com")
+    [mail] = engine.sink.messages()
+    assert "<twee@example.com>" in mail["To"] and "F-2" in mail.get_body(("plain",)).get_content()
+    # Once a day per channel, as the verb: asked again, nothing goes out.
+    _completed(desk.run("send-statement", debtor="PLANS", channel="email"),
+               "PLANS: today's statement of account by email was sent already")
+    assert len(engine.sink.messages()) == 1
+    statements = [e for e in engine.json("dossier", "F-2") if "statement of account" in e["summary"]]
+    assert len(statements) == 1, statements
+    # By letter: into the print queue; asking again (here or with the verb) gives the same answer.
+    by_letter = desk.run("send-statement", debtor="PLANS", channel="letter")
+    assert by_letter["type"] == "COMPLETED" and "print queue" in by_letter["message"], by_letter
+    assert _cli_line(engine, "statement", "PLANS", "--send", "--channel", "letter") == by_letter["message"]
 
 
 def test_a_dispute_from_the_form_wakes_the_run_and_upheld_it_credits_and_closes_the_case(engine, desk):
@@ -222,6 +245,7 @@ def test_a_mistake_fails_the_run_with_the_verbs_message_and_changes_nothing(engi
          ("plan", "F-1", "--instalment", "2026-02-01=300.00")),
         (("credit-hold", {"debtor": "NOBODY"}), ("hold", "NOBODY")),
         (("add-note", {"invoice": "F-3", "text": "   "}), ("note", "F-3", "   ")),
+        (("send-statement", {"debtor": "NOBODY"}), ("statement", "NOBODY", "--send")),
     ]
     runs = [(desk.start(action, **parameters), verb) for (action, parameters), verb in mistakes]
     for run_id, verb in runs:
@@ -321,6 +345,7 @@ def test_the_forms_are_in_the_installations_language_with_dates_as_dates(prefect
         "register-dispute": ["invoice", "reason", "responsible", "due", "by"],
         "resolve-dispute": ["invoice", "verdict", "reason", "credit", "write_off", "by"],
         "add-note": ["invoice", "text", "by"],
+        "send-statement": ["debtor", "channel"],
         "import-file": ["inbox", "file"],
     }
     for schema in [*nl.values(), *en.values()]:
@@ -343,6 +368,9 @@ def test_the_forms_are_in_the_installations_language_with_dates_as_dates(prefect
     assert nl["agree-plan"]["properties"]["costs"]["default"] == "0.00"
     assert nl["resolve-dispute"]["definitions"]["Verdict"]["enum"] == ["upheld", "rejected"]
     assert nl["import-file"]["definitions"]["Inbox"]["enum"] == ["bank", "invoices"]
+    channel = nl["send-statement"]["properties"]["channel"]
+    assert "default" not in channel and "anyOf" not in channel and channel["title"] == "Kanaal", channel
+    assert nl["send-statement"]["definitions"]["StatementChannel"]["enum"] == ["email", "letter"]
 
 
 def _get(api: str, path: str) -> dict:
