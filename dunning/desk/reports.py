@@ -11,7 +11,30 @@ The reports over people's work (promises, calls, collected) cover the twelve cal
 from the first day of the month eleven months before `as_of`'s month through `as_of` (moments as days in
 Europe/Amsterdam). Each report is a dataclass with `as_json()` (amounts as strings with two decimals, rates as
 percentages with one decimal, `null` where there is nothing to divide) and `rows()` (flat rows of text, the
-table artifact's and the CSV file's)."""
+CSV file's).
+
+Amounts in different currencies are never added up. Every invoice is in one currency (`Invoice.currency`) and so
+is all that is paid or credited on it; the aging, DSO and money collected are worked out per currency. Their JSON
+keeps the documented shape for the main currency, EUR (`MAIN_CURRENCY`), at the top level, with a `currency` key
+saying so, and holds every other currency in `other_currencies`: a list, by currency code, of objects of the same
+shape with their own `currency` (an empty list when everything is in euros):
+
+    aging:     {"as_of", "currency": "EUR", "total", "buckets": [{"bucket", "amount", "invoices"}],
+                "debtors": [{"debtor", "name", "total", "buckets": {bucket: amount}}],
+                "other_currencies": [{"currency", "total", "buckets", "debtors"}, ...]}
+    dso:       {"as_of", "method": "count-back", "currency": "EUR", "months": [...],
+                "other_currencies": [{"currency", "months"}, ...]}
+    collected: {"as_of", "since", "currency": "EUR", "total", "steps", "months",
+                "other_currencies": [{"currency", "total", "steps", "months"}, ...]}
+
+Their CSV rows carry a `currency` column. DSO counts back a currency's receivables through that currency's sales.
+
+Machine keys stay English in every language: the JSON keys, the CSV headers and the keys they hold (buckets
+`not_due`, `1-30`, ..., outcomes, steps, `unknown` for a collector without a name) never change with the
+installation's language, and the calls' `excuses` are counted as the collector typed them; what people read
+(`dunning report` without --json, the artifacts, the page, the charts) is in settings.toml `language`, from the
+labels at the end of this module and the words of `report_pages` (which also names each excuse by the team's list
+in that language)."""
 
 from __future__ import annotations
 
@@ -37,6 +60,7 @@ NAMES = ("aging", "dso", "promises", "calls", "collected")
 BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
 MONTHS = 12  # the months DSO is given for, and the window of the reports over people's work
 CENT = Decimal("0.01")
+MAIN_CURRENCY = "EUR"  # the currency the reports lead with; amounts in others are never added to it
 ZERO = Decimal("0.00")
 
 # --- pure arithmetic ----------------------------------------------------------------------------------------
@@ -164,7 +188,7 @@ def _cents(column: Any) -> ColumnElement[int]:
 
 
 def _open_on(as_of: date) -> Subquery:
-    """Per invoice issued on or before `as_of`: id, debtor_id, due_date, and `open` in cents on that day."""
+    """Per invoice issued on or before `as_of`: id, debtor_id, currency, due_date, and `open` in cents on that day."""
     paid = (
         select(Payment.invoice_id, func.sum(_cents(Payment.amount)).label("paid"))
         .where(Payment.reversed_at.is_(None), Payment.paid_on <= as_of)
@@ -172,7 +196,7 @@ def _open_on(as_of: date) -> Subquery:
         .subquery()
     )
     return (
-        select(Invoice.id, Invoice.debtor_id, Invoice.due_date,
+        select(Invoice.id, Invoice.debtor_id, Invoice.currency, Invoice.due_date,
                (_cents(Invoice.amount) - func.coalesce(paid.c.paid, 0)).label("open"))
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .where(Invoice.issue_date <= as_of)
@@ -180,10 +204,21 @@ def _open_on(as_of: date) -> Subquery:
     )
 
 
-def receivables_on(session: Session, as_of: date) -> Decimal:
-    """All that is open on `as_of`: the aging's total, in one aggregate query."""
+def receivables_on(session: Session, as_of: date) -> dict[str, Decimal]:
+    """All that is open on `as_of` per currency (the aging's totals), in one aggregate query; the main currency
+    always, at zero when nothing is open in it."""
     opened = _open_on(as_of)
-    return _from_cents(session.scalar(select(func.coalesce(func.sum(opened.c.open), 0)).where(opened.c.open > 0)) or 0)
+    found = {MAIN_CURRENCY: ZERO}
+    for currency, cents in session.execute(
+        select(opened.c.currency, func.sum(opened.c.open)).where(opened.c.open > 0).group_by(opened.c.currency)
+    ):
+        found[currency] = _from_cents(cents)
+    return found
+
+
+def currencies_in_order(found: Iterable[str]) -> list[str]:
+    """The main currency first, always; then the others found, by code."""
+    return [MAIN_CURRENCY, *sorted(set(found) - {MAIN_CURRENCY})]
 
 
 # --- aging -----------------------------------------------------------------------------------------------------
@@ -205,20 +240,21 @@ class DebtorAging:
 
 
 @dataclass(frozen=True)
-class Aging:
-    """Open amounts by days overdue (days past the due date on `as_of`), in total and per debtor, the debtor with
-    the most open first. The buckets add up to the total to the cent: both are sums of the same cents."""
+class CurrencyAging:
+    """The aging of the invoices in one currency."""
 
-    name = "aging"
-    columns = ("debtor", "name", *BUCKETS, "total")
-    as_of: date
+    currency: str
     total: Decimal
     buckets: tuple[AgingBucket, ...]
     debtors: tuple[DebtorAging, ...]
 
+    @property
+    def invoices(self) -> int:
+        return sum(b.invoices for b in self.buckets)
+
     def as_json(self) -> dict[str, Any]:
         return {
-            "as_of": self.as_of.isoformat(),
+            "currency": self.currency,
             "total": money(self.total),
             "buckets": [{"bucket": b.bucket, "amount": money(b.amount), "invoices": b.invoices} for b in self.buckets],
             "debtors": [
@@ -228,18 +264,49 @@ class Aging:
             ],
         }
 
-    def rows(self) -> list[dict[str, Any]]:
-        return [{"debtor": d.debtor, "name": d.name, **{b: money(d.buckets[b]) for b in BUCKETS},
-                 "total": money(d.total)} for d in self.debtors]
 
-    def total_row(self) -> dict[str, Any]:
-        return {"debtor": "", "name": "All debtors", **{b.bucket: money(b.amount) for b in self.buckets},
-                "total": money(self.total)}
+@dataclass(frozen=True)
+class Aging:
+    """Open amounts by days overdue (days past the due date on `as_of`), per currency, in total and per debtor, the
+    debtor with the most open first. The buckets add up to the total to the cent: both are sums of the same cents.
+    `currencies`: the main currency first, always, then every other with something open. `total`, `buckets` and
+    `debtors` are the main currency's."""
+
+    name = "aging"
+    columns = ("debtor", "name", "currency", *BUCKETS, "total")
+    as_of: date
+    currencies: tuple[CurrencyAging, ...]
+
+    @property
+    def main(self) -> CurrencyAging:
+        return self.currencies[0]
+
+    @property
+    def total(self) -> Decimal:
+        return self.main.total
+
+    @property
+    def buckets(self) -> tuple[AgingBucket, ...]:
+        return self.main.buckets
+
+    @property
+    def debtors(self) -> tuple[DebtorAging, ...]:
+        return self.main.debtors
+
+    def as_json(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), **self.main.as_json(),
+                "other_currencies": [c.as_json() for c in self.currencies[1:]]}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"debtor": d.debtor, "name": d.name, "currency": c.currency,
+                 **{b: money(d.buckets[b]) for b in BUCKETS}, "total": money(d.total)}
+                for c in self.currencies for d in c.debtors]
 
 
 def aging(session: Session, as_of: date) -> Aging:
     """One aggregate query: the open amount of every invoice on `as_of` (a grouped sum of its payments joined to
-    it), summed per debtor and bucket; the bucket is a comparison of the due date with the bucket's first day."""
+    it), summed per currency, debtor and bucket; the bucket is a comparison of the due date with the bucket's first
+    day."""
     opened = _open_on(as_of)
     bounds = bucket_bounds(as_of)
     bucket = case(*[(opened.c.due_date >= first, name) for name, first in bounds if first is not None],
@@ -247,28 +314,38 @@ def aging(session: Session, as_of: date) -> Aging:
     # Bucketed in a subquery and grouped by its column: PostgreSQL would not see the CASE in GROUP BY, with
     # parameters of its own, as the one selected.
     bucketed = (
-        select(opened.c.debtor_id, opened.c.open, bucket.label("bucket")).where(opened.c.open > 0).subquery()
+        select(opened.c.debtor_id, opened.c.currency, opened.c.open, bucket.label("bucket"))
+        .where(opened.c.open > 0)
+        .subquery()
     )
     query = (
-        select(Debtor.number, Debtor.name, bucketed.c.bucket, func.sum(bucketed.c.open), func.count())
+        select(bucketed.c.currency, Debtor.number, Debtor.name, bucketed.c.bucket, func.sum(bucketed.c.open),
+               func.count())
         .join(Debtor, Debtor.id == bucketed.c.debtor_id)
-        .group_by(Debtor.id, Debtor.number, Debtor.name, bucketed.c.bucket)
+        .group_by(bucketed.c.currency, Debtor.id, Debtor.number, Debtor.name, bucketed.c.bucket)
     )
-    cents: dict[str, int] = dict.fromkeys(BUCKETS, 0)
-    counts: dict[str, int] = dict.fromkeys(BUCKETS, 0)
-    per_debtor: dict[tuple[str, str], dict[str, int]] = {}
-    for number, name, found, amount, n in session.execute(query):
-        cents[found] += int(amount)
-        counts[found] += int(n)
-        per_debtor.setdefault((number, name), dict.fromkeys(BUCKETS, 0))[found] += int(amount)
+    cents: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+    per_debtor: dict[str, dict[tuple[str, str], dict[str, int]]] = defaultdict(dict)
+    for currency, number, name, found, amount, n in session.execute(query):
+        cents[currency][found] += int(amount)
+        counts[currency][found] += int(n)
+        per_debtor[currency].setdefault((number, name), dict.fromkeys(BUCKETS, 0))[found] += int(amount)
+    return Aging(as_of=as_of, currencies=tuple(
+        _currency_aging(c, cents[c], counts[c], per_debtor[c]) for c in currencies_in_order(cents)
+    ))
+
+
+def _currency_aging(currency: str, cents: dict[str, int], counts: dict[str, int],
+                    per_debtor: dict[tuple[str, str], dict[str, int]]) -> CurrencyAging:
     debtors = [
         DebtorAging(debtor=number, name=name, total=_from_cents(sum(b.values())),
                     buckets={k: _from_cents(v) for k, v in b.items()})
         for (number, name), b in per_debtor.items()
     ]
     debtors.sort(key=lambda d: (-d.total, d.debtor))
-    return Aging(
-        as_of=as_of,
+    return CurrencyAging(
+        currency=currency,
         total=_from_cents(sum(cents.values())),
         buckets=tuple(AgingBucket(b, _from_cents(cents[b]), counts[b]) for b in BUCKETS),
         debtors=tuple(debtors),
@@ -286,64 +363,99 @@ class DsoMonth:
     days: Decimal  # DSO
     complete: bool  # False: the sales ran out before the receivables did (days is a lower bound)
 
+    def as_json(self) -> dict[str, Any]:
+        return {"month_end": self.month_end.isoformat(), "receivables": money(self.receivables),
+                "sales": money(self.sales), "dso": f"{self.days:.1f}", "complete": self.complete}
+
+
+@dataclass(frozen=True)
+class CurrencyDso:
+    """DSO of the invoices in one currency: its receivables counted back through its own sales."""
+
+    currency: str
+    months: tuple[DsoMonth, ...]
+
 
 @dataclass(frozen=True)
 class Dso:
-    """Days sales outstanding by the count-back method, per month end of the last twelve (see `count_back`)."""
+    """Days sales outstanding by the count-back method, per month end of the last twelve (see `count_back`), per
+    currency: the main currency first, always, then every other with sales or receivables in those months.
+    `months` are the main currency's."""
 
     name = "dso"
-    columns = ("month_end", "receivables", "sales", "dso", "complete")
+    columns = ("month_end", "currency", "receivables", "sales", "dso", "complete")
     as_of: date
-    months: tuple[DsoMonth, ...]
+    currencies: tuple[CurrencyDso, ...]
+
+    @property
+    def main(self) -> CurrencyDso:
+        return self.currencies[0]
+
+    @property
+    def months(self) -> tuple[DsoMonth, ...]:
+        return self.main.months
 
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "method": "count-back",
-            "months": [
-                {"month_end": m.month_end.isoformat(), "receivables": money(m.receivables), "sales": money(m.sales),
-                 "dso": f"{m.days:.1f}", "complete": m.complete}
-                for m in self.months
-            ],
+            "currency": self.main.currency,
+            "months": [m.as_json() for m in self.main.months],
+            "other_currencies": [{"currency": c.currency, "months": [m.as_json() for m in c.months]}
+                                 for c in self.currencies[1:]],
         }
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"month_end": m.month_end.isoformat(), "receivables": money(m.receivables), "sales": money(m.sales),
-                 "dso": f"{m.days:.1f}", "complete": "yes" if m.complete else "no"} for m in self.months]
+        return [{"month_end": m.month_end.isoformat(), "currency": c.currency, "receivables": money(m.receivables),
+                 "sales": money(m.sales), "dso": f"{m.days:.1f}", "complete": "yes" if m.complete else "no"}
+                for c in self.currencies for m in c.months]
 
 
 def dso(session: Session, as_of: date) -> Dso:
-    """Days sales outstanding by the count-back method, for each of the last twelve month ends up to `as_of`.
+    """Days sales outstanding by the count-back method, for each of the last twelve month ends up to `as_of`, per
+    currency.
 
     For a month end: the receivables are what is open that day (invoices issued on or before it, less payments
     and credits whose `paid_on` is on or before it; the aging's total). They are counted back through the sales
-    (the invoice amounts issued per calendar month), newest month first: each month whose sales they use up
-    wholly adds all its days, the month in which they run out adds its days pro rata (`count_back`).
+    (the invoice amounts issued per calendar month) in the same currency, newest month first: each month whose
+    sales they use up wholly adds all its days, the month in which they run out adds its days pro rata
+    (`count_back`).
 
     Example: 150,000.00 open on 31 March; sales March 100,000.00, February 80,000.00. March is used up wholly
     (31 days, 50,000.00 left), then 50,000 / 80,000 of February's 28 days = 17.5: DSO 48.5 days.
 
-    The sales per month come from one grouped query (per issue day, summed into months here, which works alike
-    on every database); the receivables of each month end from one aggregate query each (`receivables_on`)."""
+    The sales per month come from one grouped query (per issue day and currency, summed into months here, which
+    works alike on every database); the receivables of each month end from one aggregate query each
+    (`receivables_on`)."""
     ends = month_ends(as_of)
-    sales: dict[tuple[int, int], int] = defaultdict(int)
-    for issued, cents in session.execute(
-        select(Invoice.issue_date, func.sum(_cents(Invoice.amount)))
+    sales: dict[str, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
+    for issued, currency, cents in session.execute(
+        select(Invoice.issue_date, Invoice.currency, func.sum(_cents(Invoice.amount)))
         .where(Invoice.issue_date <= ends[-1])
-        .group_by(Invoice.issue_date)
+        .group_by(Invoice.issue_date, Invoice.currency)
     ):
-        sales[(issued.year, issued.month)] += int(cents)
+        sales[currency][(issued.year, issued.month)] += int(cents)
+    receivables = [receivables_on(session, end) for end in ends]
+    found = []
+    for currency in currencies_in_order([*sales, *(c for r in receivables for c in r)]):
+        months = _dso_months(ends, sales[currency], [r.get(currency, ZERO) for r in receivables])
+        if currency == MAIN_CURRENCY or any(m.receivables or m.sales for m in months):
+            found.append(CurrencyDso(currency, tuple(months)))
+    return Dso(as_of=as_of, currencies=tuple(found))
+
+
+def _dso_months(ends: list[date], sales: dict[tuple[int, int], int], receivables: list[Decimal]) -> list[DsoMonth]:
+    """Each month end's DSO: its receivables counted back through the sales of its month and every one before."""
     first = min(sales, default=(ends[-1].year, ends[-1].month))
     months = []
-    for end in ends:
+    for end, open_then in zip(ends, receivables, strict=True):
         back, (year, month) = [], (end.year, end.month)
         while (year, month) >= first:
             back.append((calendar.monthrange(year, month)[1], _from_cents(sales.get((year, month), 0))))
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-        receivables = receivables_on(session, end)
-        days, complete = count_back(receivables, back)
-        months.append(DsoMonth(end, receivables, _from_cents(sales.get((end.year, end.month), 0)), days, complete))
-    return Dso(as_of=as_of, months=tuple(months))
+        days, complete = count_back(open_then, back)
+        months.append(DsoMonth(end, open_then, _from_cents(sales.get((end.year, end.month), 0)), days, complete))
+    return months
 
 
 # --- the calls made, and the promises made in them --------------------------------------------------------------
@@ -572,42 +684,77 @@ def step_before(paid_on: date, taken: Iterable[tuple[date, str]]) -> str:
 
 
 @dataclass(frozen=True)
-class Collected:
-    """Money received (payments, not credits or settlements, not taken back) from `since` through `as_of`, per
-    month of `paid_on` and per the last step of the ladder taken on the invoice on a day before it was paid
-    (`step_before`): a call that reached the debtor, a message sent (herinnering, aanmaning, ingebrekestelling,
-    incasso-aankondiging), or the hand-off (incasso); "none" when nothing came before it."""
+class CurrencyCollected:
+    """The money received in one currency."""
 
-    name = "collected"
-    columns = ("month", *STEPS, "total")
-    as_of: date
-    since: date
+    currency: str
     total: Decimal
     steps: dict[str, Decimal]
     months: dict[str, dict[str, Decimal]]
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "as_of": self.as_of.isoformat(),
-            "since": self.since.isoformat(),
+            "currency": self.currency,
             "total": money(self.total),
             "steps": {k: money(v) for k, v in self.steps.items()},
             "months": [{"month": m, "total": money(sum(s.values(), ZERO)), "steps": {k: money(v) for k, v in s.items()}}
                        for m, s in self.months.items()],
         }
 
+
+@dataclass(frozen=True)
+class Collected:
+    """Money received (payments, not credits or settlements, not taken back) from `since` through `as_of`, per
+    currency, per month of `paid_on` and per the last step of the ladder taken on the invoice on a day before it was
+    paid (`step_before`): a call that reached the debtor, a message sent (herinnering, aanmaning, ingebrekestelling,
+    incasso-aankondiging), or the hand-off (incasso); "none" when nothing came before it. `currencies`: the main
+    currency first, always, then every other with money received; `total`, `steps` and `months` are the main
+    currency's."""
+
+    name = "collected"
+    columns = ("month", "currency", *STEPS, "total")
+    as_of: date
+    since: date
+    currencies: tuple[CurrencyCollected, ...]
+
+    @property
+    def main(self) -> CurrencyCollected:
+        return self.currencies[0]
+
+    @property
+    def total(self) -> Decimal:
+        return self.main.total
+
+    @property
+    def steps(self) -> dict[str, Decimal]:
+        return self.main.steps
+
+    @property
+    def months(self) -> dict[str, dict[str, Decimal]]:
+        return self.main.months
+
+    def as_json(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "since": self.since.isoformat(), **self.main.as_json(),
+                "other_currencies": [c.as_json() for c in self.currencies[1:]]}
+
     def rows(self) -> list[dict[str, Any]]:
-        return [{"month": m, **{k: money(v) for k, v in s.items()}, "total": money(sum(s.values(), ZERO))}
-                for m, s in self.months.items()]
+        return [{"month": m, "currency": c.currency, **{k: money(v) for k, v in s.items()},
+                 "total": money(sum(s.values(), ZERO))}
+                for c in self.currencies for m, s in c.months.items()]
 
 
 def collected(session: Session, as_of: date) -> Collected:
-    """The payments in the window (one query) and the ladder's steps on their invoices (one query, joined to
-    them); which step came before each payment is decided here, by Amsterdam days."""
+    """The payments in the window with their invoice's currency (one query) and the ladder's steps on their
+    invoices (one query, joined to them); which step came before each payment is decided here, by Amsterdam
+    days."""
     since = window_start(as_of)
     window = (Payment.kind == PaymentKind.payment, Payment.reversed_at.is_(None), Payment.paid_on >= since,
               Payment.paid_on <= as_of)
-    paid = list(session.execute(select(Payment.invoice_id, Payment.paid_on, Payment.amount).where(*window)))
+    paid = list(session.execute(
+        select(Payment.invoice_id, Payment.paid_on, Payment.amount, Invoice.currency)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(*window)
+    ))
     invoices_paid = select(Payment.invoice_id).where(*window).distinct().scalar_subquery()
     kinds = [s for s in STEPS if s != "none"]
     # A call counts once it reached the debtor (the outcome's summary starts "not reached" otherwise).
@@ -620,11 +767,16 @@ def collected(session: Session, as_of: date) -> Collected:
         if kind == "call" and summary.startswith("not reached"):
             continue
         taken[invoice_id].append((local(at).date(), kind))
-    months = {m: dict.fromkeys(STEPS, ZERO) for m in _months(since, as_of)}
-    for invoice_id, paid_on, amount in paid:
-        months[_month(paid_on)][step_before(paid_on, taken[invoice_id])] += amount
-    steps = {s: sum((m[s] for m in months.values()), ZERO) for s in STEPS}
-    return Collected(as_of=as_of, since=since, total=sum(steps.values(), ZERO), steps=steps, months=months)
+    window_months = _months(since, as_of)
+    months: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(
+        lambda: {m: dict.fromkeys(STEPS, ZERO) for m in window_months})
+    for invoice_id, paid_on, amount, currency in paid:
+        months[currency][_month(paid_on)][step_before(paid_on, taken[invoice_id])] += amount
+    found = []
+    for currency in currencies_in_order(months):
+        steps = {s: sum((m[s] for m in months[currency].values()), ZERO) for s in STEPS}
+        found.append(CurrencyCollected(currency, sum(steps.values(), ZERO), steps, months[currency]))
+    return Collected(as_of=as_of, since=since, currencies=tuple(found))
 
 
 def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
@@ -666,3 +818,74 @@ class Reports:
 
     def each(self) -> list[Report]:
         return [self.aging, self.dso, self.promises, self.calls, self.collected]
+
+
+# --- in people's words -----------------------------------------------------------------------------------------
+# What people read is in the installation's language (settings.toml `language`, nl or en); the keys above stay as
+# they are. Numbers the Dutch way in nl (1.234,56 and 48,5), dates as dd-mm-jjjj; in en 1,234.56 and ISO dates.
+
+LABELS = {
+    "nl": {
+        "not_due": "niet vervallen", "1-30": "1-30 dagen", "31-60": "31-60 dagen", "61-90": "61-90 dagen",
+        "90+": "90+ dagen",
+        "promise": "betaalbelofte", "dispute": "betwisting", "plan requested": "regeling gevraagd",
+        "copy requested": "kopie gevraagd", "no agreement": "geen afspraak", "not reached": "niet bereikt",
+        "none": "geen stap", "call": "gesprek", "herinnering": "herinnering", "aanmaning": "aanmaning",
+        "ingebrekestelling": "ingebrekestelling", "incasso-aankondiging": "incasso-aankondiging",
+        "incasso": "incasso",
+        "unknown": "onbekend",
+    },
+    "en": {
+        "not_due": "not due", "1-30": "1-30 days", "31-60": "31-60 days", "61-90": "61-90 days", "90+": "90+ days",
+        "promise": "promise", "dispute": "dispute", "plan requested": "plan requested",
+        "copy requested": "copy requested", "no agreement": "no agreement", "not reached": "not reached",
+        "none": "no step", "call": "call", "herinnering": "herinnering", "aanmaning": "aanmaning",
+        "ingebrekestelling": "ingebrekestelling", "incasso-aankondiging": "incasso-aankondiging",
+        "incasso": "incasso",
+        "unknown": "unknown",
+    },
+}
+MONTH_NAMES = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+SHORT_MONTH_NAMES = {
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+_DUTCH_MARKS = str.maketrans(",.", ".,")
+
+
+def label(key: str, language: str) -> str:
+    """A bucket, outcome, step or `unknown` as people read it; anything else (a collector's name) as it is."""
+    return LABELS[language].get(key, key)
+
+
+def number_text(value: Decimal | int, places: int, language: str) -> str:
+    """1234.5 with two places: "1.234,50" in nl, "1,234.50" in en."""
+    text = f"{value:,.{places}f}"
+    return text.translate(_DUTCH_MARKS) if language == "nl" else text
+
+
+def amount_text(value: Decimal, currency: str, language: str) -> str:
+    """An amount with its currency before it, as the call sheet writes it: "EUR 1.234,50" (nl)."""
+    return f"{currency} {number_text(value, 2, language)}"
+
+
+def percent_text(value: Decimal | None, language: str) -> str:
+    """"66,7%" (nl), "66.7%" (en); "–" when there was nothing to divide."""
+    return "–" if value is None else f"{number_text(value, 1, language)}%"
+
+
+def day_text(day: date, language: str) -> str:
+    """31-03-2026 in nl, 2026-03-31 in en."""
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}" if language == "nl" else day.isoformat()
+
+
+def month_text(month: str, language: str, short: bool = False) -> str:
+    """A month key "2026-03" as "maart 2026" (nl) or "March 2026" (en); short: "mrt 2026", "Mar 2026"."""
+    year, number = month.split("-")
+    names = SHORT_MONTH_NAMES if short else MONTH_NAMES
+    return f"{names[language][int(number) - 1]} {year}"

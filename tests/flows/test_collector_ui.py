@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import urllib.error
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,6 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 UI_TIMEOUT_MS = 30_000
+DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +157,7 @@ def test_collector_reads_the_call_sheet_and_records_not_reached_in_the_ui(engine
     _field(dialog, "Wat is er gezegd").get_by_role("textbox").fill("Voicemail, no message left.")
     _field(dialog, "Uw naam").get_by_role("textbox").fill("Anna")
     expect(_field(dialog, "Toegezegde betaaldatum")).to_contain_text("kies 'date'")
-    dialog.screenshot(path=tmp_path / "resume-dialog.png")
+    _shot(dialog, "call-sheet.png", tmp_path)
 
     taken = _answer_taken(engine, "UI-1", "call-1", "call")
     _submit_until(dialog, taken, "resumed run with the call recorded", tmp_path)
@@ -273,3 +275,156 @@ def test_rejecting_without_a_reason_is_shown_in_the_form_and_the_run_keeps_waiti
     [answer] = [e for e in engine.json("dossier", "UI-2") if e["kind"] == "approval"]
     assert "rejected: Debtor disputes the delivery" in answer["summary"]
     assert not any(s.startswith("Ingebrekestelling") for s in engine.subjects())
+
+
+def _deployment_id(engine, name: str) -> str:
+    """The deployment `name` of this installation, once the serve process has registered it (the desk actions
+    come after the deployments tests/flows/conftest.py waits for)."""
+    instance = engine.env["DUNNING_INSTANCE"]
+
+    def registered() -> str | None:
+        try:
+            return str(engine.api_call(f"/deployments/name/{name}/{instance}")["id"])
+        except urllib.error.HTTPError as e:
+            e.close()
+            return None
+
+    return str(_eventually(registered, f"the deployment {name}/{instance}", timeout=90))
+
+
+def _shot(target: Page | Locator, name: str, tmp_path: Path) -> None:
+    """A screenshot of the walk-through: into tmp_path, and into docs/ui/ (the README's UI section) when
+    DUNNING_DOCS_SCREENSHOTS=1 asks to regenerate them (not by default: every run would change the files)."""
+    target.screenshot(path=tmp_path / name)
+    if os.environ.get("DUNNING_DOCS_SCREENSHOTS") == "1":
+        DOCS_UI.mkdir(exist_ok=True)
+        target.screenshot(path=DOCS_UI / name)
+
+
+def _run_form(page: Page, ui: str, deployment: str) -> Locator:
+    """The deployment's "Run" > "Custom run" page: its parameter form, in the installation's language."""
+    page.goto(f"{ui}/deployments/deployment/{deployment}/run")
+    form = page.locator(".schema-form-property").first
+    expect(form).to_be_visible()
+    return page.locator("main, body").first
+
+
+def _own_field(root: Locator, title: str) -> Locator:
+    """The form fields titled `title` themselves, not the blocks around them (a list's block holds its items'
+    fields too): the properties whose own header shows the title."""
+    return root.locator(
+        "xpath=.//div[contains(@class, 'schema-form-property')][./div[contains(@class, 'p-label__header')]"
+        f"//span[contains(@class, 'schema-form-property__label')][starts-with(normalize-space(.), '{title}')]]"
+    )
+
+
+def _pick_date(field: Locator, day: str) -> None:
+    """A date as a person picks it: open the field's date picker, type the day in its "Selected Date" box,
+    Apply."""
+    field.locator(".p-date-button__control").click(force=True)
+    picker = field.page.locator(".p-date-picker").last
+    picker.locator("input[type=date]").fill(day)
+    picker.get_by_role("button", name="Apply").click()
+    expect(picker).to_be_hidden()
+
+
+def _submitted_run_ended(page: Page, engine, flow: str, message: str, tmp_path: Path, name: str) -> dict:
+    """Submit the run form; the UI opens the new run, which ends with `message` as its state's message, shown
+    on the run's page."""
+    before = {r["id"] for r in _runs_of(engine, flow)}
+
+    def new_runs() -> list[dict]:
+        return [r for r in _runs_of(engine, flow) if r["id"] not in before]
+
+    submit = page.get_by_role("button", name="Submit")
+    for _ in range(4):  # as a person clicks again when nothing happens (a loaded machine may drop a click)
+        submit.click()
+        found = _eventually_or_none(new_runs, timeout=15)
+        if found or not submit.is_visible():
+            break
+    [run] = _eventually(new_runs, f"a {flow} run")
+    ended = _eventually(
+        lambda: (r := engine.api_call(f"/flow_runs/{run['id']}"))["state"]["type"] in ("COMPLETED", "FAILED") and r,
+        f"the {flow} run to end",
+    )
+    assert (ended["state"]["type"], ended["state"]["message"]) == ("COMPLETED", message), ended["state"]
+    page.goto(f"{engine.api.removesuffix('/api')}/runs/flow-run/{run['id']}")
+    expect(page.get_by_text(message).first).to_be_visible()
+    _shot(page, name, tmp_path)
+    return dict(ended)
+
+
+def _eventually_or_none(check: Callable[[], object], timeout: float) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.5)
+    return None
+
+
+def _runs_of(engine, flow: str) -> list[dict]:
+    return list(engine.api_call("/flow_runs/filter", {"flows": {"name": {"any_": [flow]}}}))
+
+
+def test_the_desk_registers_a_payment_and_agrees_a_plan_from_the_run_form_and_opens_the_aging_chart(
+    engine, page, tmp_path
+):
+    engine.import_csv([_row("UI-3", "PAYS", "Bram de Vries", "bram@example.com", "500.00"),
+                       _row("UI-4", "PLANS", "Lotte Bakker", "lotte@example.com", "300.00")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    assert sorted(t["invoice"] for t in engine.json("tasks")) == ["UI-3", "UI-4"]
+    ui = engine.api.removesuffix("/api")
+
+    # What needs me: both runs wait for a call.
+    page.goto(needs_a_person_url(ui))
+    listed = page.get_by_role("tabpanel", name="Flow Runs")
+    for invoice in ("UI-3", "UI-4"):
+        expect(listed.get_by_text(invoice, exact=True)).to_be_visible()
+    _shot(page, "needs-a-person.png", tmp_path)
+
+    # A payment, from the register-payment deployment's Run form; the date left empty is today.
+    _run_form(page, ui, _deployment_id(engine, "register-payment"))
+    _field(page.locator("body"), "Factuur").get_by_role("textbox").fill("UI-3")
+    _field(page.locator("body"), "Bedrag").get_by_role("textbox").fill("200.00")
+    _shot(page, "register-payment-form.png", tmp_path)
+    _submitted_run_ended(page, engine, "register-payment", "UI-3: payment of EUR 200.00 registered; open EUR 300.00",
+                         tmp_path, "register-payment-done.png")
+    [payment] = [e for e in engine.json("dossier", "UI-3") if e["kind"] == "payment"]
+    assert payment["summary"] == "payment of EUR 200.00 on 2026-01-09 (recorded by hand); open EUR 300.00"
+
+    # A payment plan of three instalments, each a date picked and an amount.
+    _run_form(page, ui, _deployment_id(engine, "agree-plan"))
+    body = page.locator("body")
+    _field(body, "Factuur").get_by_role("textbox").fill("UI-4")
+    for _ in range(3):
+        page.get_by_role("button", name="Add item").click()
+    days = ["2026-02-01", "2026-03-01", "2026-04-01"]
+    for n, day in enumerate(days):
+        _pick_date(_own_field(body, "Uiterlijk op").nth(n), day)
+        _own_field(body, "Bedrag").nth(n).get_by_role("textbox").fill("100.00")
+    _field(body, "Uw naam").get_by_role("textbox").fill("Anna")
+    _shot(page, "agree-plan-form.png", tmp_path)
+    _submitted_run_ended(page, engine, "agree-plan", "UI-4: payment plan of 3 instalments, EUR 300.00 in all, agreed",
+                         tmp_path, "agree-plan-done.png")
+    [plan] = [e for e in engine.json("dossier", "UI-4") if e["kind"] == "plan"]
+    assert plan["summary"] == ("payment plan agreed: 3 instalments (2026-02-01 100.00, 2026-03-01 100.00, "
+                               "2026-04-01 100.00)")
+    assert plan["by"] == "Anna"
+    # The plan woke the invoice's run: the debtor gets it in writing, and no call waits any more.
+    _eventually(lambda: any("UI-4" in subject for subject in engine.subjects()), "the plan in writing")
+    _eventually(lambda: [t["invoice"] for t in engine.json("tasks")] == ["UI-3"], "UI-4's call task to close")
+
+    # The reports of the day, and the aging chart in the UI.
+    reports = engine.api_call(f"/deployments/{_deployment_id(engine, 'reports')}/create_flow_run", {})
+    _eventually(lambda: engine.api_call(f"/flow_runs/{reports['id']}")["state"]["type"] == "COMPLETED",
+                "the reports run")
+    # Artifacts > reports lists the day's versions; the newest opens with the charts.
+    page.goto(f"{ui}/artifacts/key/reports")
+    page.get_by_role("link", name=re.compile(r"^[0-9a-f]{8}$")).first.click()
+    chart = page.get_by_role("img", name=re.compile("ouderdom|aging", re.IGNORECASE)).first
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), "the chart is drawn"
+    chart.scroll_into_view_if_needed()
+    _shot(page, "reports-aging-chart.png", tmp_path)

@@ -1,6 +1,7 @@
 """The finance desk's reports over small hand-made books, on SQLite and PostgreSQL: the aging to the cent, DSO by
-count-back, promises, calls and money collected, the `dunning report` verb (JSON, CSV, a wrong name) and the report
-page with its charts. Every figure below is worked out by hand in the comments."""
+count-back, promises, calls and money collected, amounts in other currencies kept apart, the `dunning report` verb
+(JSON, CSV, a wrong name, the installation's language) and the report page with its charts. Every figure below is
+worked out by hand in the comments."""
 
 from __future__ import annotations
 
@@ -38,13 +39,13 @@ def report_verb(monkeypatch: pytest.MonkeyPatch) -> None:
                             [*main.app.registered_commands, *report_cli.verbs.registered_commands])
 
 
-def add(s, number: str, amount: str, issued: date, due: date, debtor: str = "D-1", name: str = "Jan de Vries"
-        ) -> Invoice:
+def add(s, number: str, amount: str, issued: date, due: date, debtor: str = "D-1", name: str = "Jan de Vries",
+        currency: str = "EUR") -> Invoice:
     found = s.scalars(select(Debtor).where(Debtor.number == debtor)).one_or_none()
     if found is None:
         found = Debtor(number=debtor, name=name, kind=DebtorKind.business, email=f"{debtor}@example.nl", language="nl",
                        preferred_channel=Channel.email)
-    invoice = Invoice(number=number, debtor=found, issue_date=issued, due_date=due, amount=D(amount), currency="EUR")
+    invoice = Invoice(number=number, debtor=found, issue_date=issued, due_date=due, amount=D(amount), currency=currency)
     s.add(invoice)
     s.flush()
     return invoice
@@ -149,8 +150,9 @@ def test_the_aging_on_a_day_is_what_is_open_then(installation):
 def test_aging_as_json_has_the_documented_shape(installation):
     aging_book(installation)
     found = json.loads(ok("report", "aging", "--as-of", "2026-03-31", "--json"))
-    assert set(found) == {"as_of", "total", "buckets", "debtors"}
+    assert set(found) == {"as_of", "currency", "total", "buckets", "debtors", "other_currencies"}
     assert found["as_of"] == "2026-03-31" and found["total"] == "1580.00"
+    assert found["currency"] == "EUR" and found["other_currencies"] == []  # everything is in euros
     assert found["buckets"][1] == {"bucket": "1-30", "amount": "199.90", "invoices": 1}
     assert [b["bucket"] for b in found["buckets"]] == ["not_due", "1-30", "31-60", "61-90", "90+"]
     assert found["debtors"][1] == {
@@ -166,14 +168,104 @@ def test_aging_as_csv_with_commas_and_a_decimal_point(installation, tmp_path):
     target = tmp_path / "aging.csv"
     done = run("report", "aging", "--as-of", "2026-03-31", "--csv", str(target))
     assert done.returncode == 0, done.stderr
-    assert "## Aging, 2026-03-31" in done.stdout and "1,580.00" in done.stdout
+    assert "## Ouderdomsanalyse, 31-03-2026" in done.stdout and "EUR 1.580,00" in done.stdout  # nl, the default
     text = target.read_text(encoding="utf-8")
-    assert text.splitlines()[:3] == [
-        "debtor,name,not_due,1-30,31-60,61-90,90+,total",
-        "D-2,Bakkerij Smit,80.00,0.00,0.00,900.00,0.10,980.10",
-        "D-1,Jan de Vries,100.00,199.90,300.00,0.00,0.00,599.90",
+    assert text.splitlines()[:3] == [  # the same in every language
+        "debtor,name,currency,not_due,1-30,31-60,61-90,90+,total",
+        "D-2,Bakkerij Smit,EUR,80.00,0.00,0.00,900.00,0.10,980.10",
+        "D-1,Jan de Vries,EUR,100.00,199.90,300.00,0.00,0.00,599.90",
     ]
     assert len(list(csv.DictReader(text.splitlines()))) == 2
+
+
+def test_the_report_reads_in_the_installations_language_and_its_json_and_csv_do_not(installation, tmp_path):
+    aging_book(installation)
+    dutch = ok("report", "aging", "--as-of", "2026-03-31", "--csv", str(tmp_path / "nl.csv"))
+    dutch_json = ok("report", "aging", "--as-of", "2026-03-31", "--json")
+    (installation.home / "settings.toml").write_text('language = "en"\n', encoding="utf-8")
+    english = ok("report", "aging", "--as-of", "2026-03-31", "--csv", str(tmp_path / "en.csv"))
+    assert ok("report", "aging", "--as-of", "2026-03-31", "--json") == dutch_json
+    assert (tmp_path / "en.csv").read_bytes() == (tmp_path / "nl.csv").read_bytes()
+    # The buckets of aging_book: not_due 180.00 (2), ..., 90+ 0.10 (1); total 1,580.00 in 6 invoices of 2 debtors.
+    assert "## Ouderdomsanalyse, 31-03-2026" in dutch
+    assert "Openstaand op 31-03-2026: **EUR 1.580,00** in 6 facturen van 2 debiteuren" in dutch
+    assert "| niet vervallen | EUR 180,00 | 2 |" in dutch and "| 90+ dagen | EUR 0,10 | 1 |" in dutch
+    assert "| D-2 | Bakkerij Smit | EUR 80,00 | EUR 0,00 | EUR 0,00 | EUR 900,00 | EUR 0,10 | EUR 980,10 |" in dutch
+    assert "## Aging, 2026-03-31" in english
+    assert "Open on 2026-03-31: **EUR 1,580.00** in 6 invoices of 2 debtors" in english
+    assert "| not due | EUR 180.00 | 2 |" in english and "| 90+ days | EUR 0.10 | 1 |" in english
+
+
+def currency_book(installation) -> None:
+    """Three currencies, as of 31 March 2026. D-1 has invoices in euros and in dollars.
+
+    E-1 EUR 1000.00 D-1  issued 1 Mar, due 31 Mar                                 not_due 1000.00
+    E-2 EUR  400.00 D-1  issued 1 Feb, due 3 Mar; 400.00 paid 20 Mar, no step before      (nothing open)
+    U-1 USD  500.00 D-1  issued 1 Feb, due 3 Mar (28 days); herinnering 5 Mar, 200.00
+                         paid 10 Mar                                               1-30     300.00
+    U-2 USD  250.00 D-US issued 10 Jan, due 9 Feb (50 days)                        31-60    250.00
+    G-1 GBP   80.00 D-UK issued 15 Mar, due 14 Apr                                 not_due   80.00
+
+    Aging: EUR 1,000.00; GBP 80.00; USD 550.00 (D-1 300.00 before D-US 250.00). Never EUR 1,630.00.
+    DSO on 31 March (count-back in each currency's own sales):
+      EUR 1,000.00 against March's 1,000.00: 31.0 days.
+      USD 550.00: March sold nothing (31 days), February's 500.00 wholly (28 days), 50.00 of January's 250.00:
+          50 / 250 x 31 = 6.2. DSO 65.2.  On 28 February: 750.00; February's 500.00 (28), January's 250.00 wholly
+          (31): 59.0.
+      GBP 80.00 against March's 80.00: 31.0 days.
+    Collected: EUR 400.00 in March, no step before it; USD 200.00 in March, after the herinnering; nothing in GBP."""
+    with db.transaction(installation) as s:
+        add(s, "E-1", "1000.00", date(2026, 3, 1), date(2026, 3, 31))
+        e2 = add(s, "E-2", "400.00", date(2026, 2, 1), date(2026, 3, 3))
+        pay(s, e2, "400.00", date(2026, 3, 20))
+        u1 = add(s, "U-1", "500.00", date(2026, 2, 1), date(2026, 3, 3), currency="USD")
+        dossier.record(s, u1, key="U-1:herinnering:email:1", kind="herinnering", at=at(date(2026, 3, 5)),
+                       summary="herinnering sent")
+        pay(s, u1, "200.00", date(2026, 3, 10))
+        add(s, "U-2", "250.00", date(2026, 1, 10), date(2026, 2, 9), "D-US", "Acme Inc.", "USD")
+        add(s, "G-1", "80.00", date(2026, 3, 15), date(2026, 4, 14), "D-UK", "Widgets Ltd", "GBP")
+
+
+def test_amounts_in_different_currencies_are_reported_apart_and_never_added(installation, tmp_path):
+    currency_book(installation)
+    with db.transaction(installation) as s:
+        aging, dso, collected = (reports.build(s, name, AS_OF) for name in ("aging", "dso", "collected"))
+    assert isinstance(aging, reports.Aging) and isinstance(dso, reports.Dso)
+    assert isinstance(collected, reports.Collected)
+    assert [(c.currency, c.total, [b.amount for b in c.buckets if b.invoices]) for c in aging.currencies] == [
+        ("EUR", D("1000.00"), [D("1000.00")]), ("GBP", D("80.00"), [D("80.00")]),
+        ("USD", D("550.00"), [D("300.00"), D("250.00")])]
+    assert [(d.debtor, d.total) for d in aging.currencies[2].debtors] == [("D-1", D("300.00")), ("D-US", D("250.00"))]
+    assert [(c.currency, c.months[-1].receivables, c.months[-1].days) for c in dso.currencies] == [
+        ("EUR", D("1000.00"), D("31.0")), ("GBP", D("80.00"), D("31.0")), ("USD", D("550.00"), D("65.2"))]
+    assert (dso.currencies[2].months[-2].receivables, dso.currencies[2].months[-2].days) == (D("750.00"), D("59.0"))
+    assert [(c.currency, c.total) for c in collected.currencies] == [("EUR", D("400.00")), ("USD", D("200.00"))]
+    assert collected.currencies[1].months["2026-03"]["herinnering"] == D("200.00")
+
+    # The JSON: the euros where the issue documents them, the others in `other_currencies`, by code.
+    found = json.loads(ok("report", "aging", "--as-of", "2026-03-31", "--json"))
+    assert (found["currency"], found["total"], [d["debtor"] for d in found["debtors"]]) == ("EUR", "1000.00", ["D-1"])
+    usd = found["other_currencies"][1]
+    assert [c["currency"] for c in found["other_currencies"]] == ["GBP", "USD"]
+    assert set(usd) == {"currency", "total", "buckets", "debtors"} and usd["total"] == "550.00"
+    assert [(b["bucket"], b["amount"], b["invoices"]) for b in usd["buckets"]][1:3] == [
+        ("1-30", "300.00", 1), ("31-60", "250.00", 1)]
+    dso_json = json.loads(ok("report", "dso", "--as-of", "2026-03-31", "--json"))
+    assert [(c["currency"], c["months"][-1]["dso"]) for c in dso_json["other_currencies"]] == [
+        ("GBP", "31.0"), ("USD", "65.2")]
+    text = ok("report", "aging", "--as-of", "2026-03-31", "--csv", str(tmp_path / "aging.csv"))
+    assert (tmp_path / "aging.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "D-1,Jan de Vries,EUR,1000.00,0.00,0.00,0.00,0.00,1000.00",
+        "D-UK,Widgets Ltd,GBP,80.00,0.00,0.00,0.00,0.00,80.00",
+        "D-1,Jan de Vries,USD,0.00,300.00,0.00,0.00,0.00,300.00",
+        "D-US,Acme Inc.,USD,0.00,0.00,250.00,0.00,0.00,250.00",
+    ]
+    # The text: each currency under its own heading, every amount with its currency, no sum across them.
+    assert "### EUR" in text and "### GBP" in text and "### USD" in text
+    assert "Openstaand op 31-03-2026: **USD 550,00** in 2 facturen van 2 debiteuren" in text
+    assert "| **totaal** | **EUR 1.000,00** | 1 |" in text and "| **totaal** | **USD 550,00** | 2 |" in text
+    assert "1.630" not in text and "1630" not in json.dumps(found)
+    assert "| 31-03-2026 | USD 550,00 | USD 0,00 | 65,2 |" in ok("report", "dso", "--as-of", "2026-03-31")
 
 
 def test_a_wrong_report_name_is_one_line_naming_the_reports(installation):
@@ -231,11 +323,11 @@ def test_dso_by_count_back_over_a_small_book(installation):
 def test_dso_through_the_cli(installation):
     dso_book(installation)
     found = json.loads(ok("report", "dso", "--as-of", "2026-03-31", "--json"))
-    assert found["method"] == "count-back"
+    assert found["method"] == "count-back" and found["currency"] == "EUR" and found["other_currencies"] == []
     assert found["months"][-1] == {"month_end": "2026-03-31", "receivables": "5100.00", "sales": "3100.00",
                                    "dso": "51.0", "complete": True}
     text = ok("report", "dso", "--as-of", "2026-03-31")
-    assert "| 2026-02-28 | 4,800.00 | 2,800.00 | 48.7 |" in text
+    assert "| 28-02-2026 | EUR 4.800,00 | EUR 2.800,00 | 48,7 |" in text
 
 
 # --- promises, calls, money collected -----------------------------------------------------------------------------
@@ -404,10 +496,12 @@ def test_report_all_writes_the_page_with_both_charts(installation):
             "calls.csv", "collected.csv"} <= names
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert '<img src="aging.svg"' in page and '<img src="dso.svg"' in page
+    assert '<html lang="nl">' in page and "<h1>Rapportages 31-03-2026</h1>" in page
     assert "<style>" in page and "http" not in page  # nothing to fetch: no stylesheet, script or image elsewhere
     with db.transaction(installation) as s:
         total = reports.aging(s, AS_OF).total
-    assert f"<strong>{total:,.2f}</strong>" in page and "Bakkerij Smit" in page and "Kept in part" in page
+    assert f"<strong>{reports.amount_text(total, 'EUR', 'nl')}</strong>" in page and "Bakkerij Smit" in page
+    assert "Deels nagekomen" in page and "Kept in part" not in page
     for chart in ("aging.svg", "dso.svg"):
         svg = (folder / chart).read_bytes()
         assert svg.startswith(b"<?xml") and b"<svg" in svg and b"<dc:date>" not in svg
@@ -425,10 +519,11 @@ def test_the_artifact_markdown_shows_the_charts_as_images_and_names_the_page(ins
     paths = report_pages.write_folder(tmp_path / "r", every, charts)
     text = report_pages.artifact_markdown(every, charts, paths[0])
     assert text.count("](data:image/png;base64,") == 2
-    assert str(paths[0]) in text and "## Aging, 2026-03-31" in text
+    assert str(paths[0]) in text and "## Ouderdomsanalyse, 31-03-2026" in text
     rows = report_pages.table_rows(every.aging)
-    assert rows[0] == {"debtor": "", "name": "All debtors", "not_due": "180.00", "1-30": "199.90", "31-60": "300.00",
-                       "61-90": "900.00", "90+": "0.10", "total": "1580.00"}
+    assert rows[0] == {"Debiteur": "", "Naam": "Alle debiteuren", "Niet vervallen": "EUR 180,00",
+                       "1-30 dagen": "EUR 199,90", "31-60 dagen": "EUR 300,00", "61-90 dagen": "EUR 900,00",
+                       "90+ dagen": "EUR 0,10", "Totaal": "EUR 1.580,00"}
 
 
 def test_reports_over_an_empty_book(installation):
