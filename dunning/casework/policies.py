@@ -89,6 +89,10 @@ def _value(path: Path, where: str, key: str, value: Any) -> Any:
         if not isinstance(value, list) or any(v not in GATES for v in value):
             raise UserError(f"{path}: {where}: must be a list of steps from {', '.join(GATES)}, not {value!r}")
         return tuple(dict.fromkeys(value))
+    if key == "tone":
+        if value not in ("formal", "informal"):
+            raise UserError(f"{path}: {where}: must be \"formal\" or \"informal\", not {value!r}")
+        return value
     if key == "hold_after":
         if value not in (*LADDER, ""):
             raise UserError(f"{path}: {where}: must be one of {', '.join(LADDER)} or \"\" (never), not {value!r}")

@@ -29,6 +29,7 @@ class Policy:
     approvals: tuple[str, ...] = ("ingebrekestelling", "incasso")
     working_hour: time = time(9, 0)  # wake-ups happen at this local time
     hold_after: str | None = "ingebrekestelling"  # the step after which the debtor goes on credit hold
+    tone: str = "formal"  # the greeting: "formal" ("Geachte heer Jansen,") or "informal" ("Beste Jan,")
 
 
 DEFAULT = Policy()

@@ -37,7 +37,7 @@ from dunning.messaging.channels import route
 from dunning.messaging.letters import render_letter_pdf
 from dunning.messaging.mailer import Attachment, compose_email, message_bytes, smtp_settings
 from dunning.messaging.outbox import Composed
-from dunning.messaging.templating import FieldError, RenderedEmail, render_email
+from dunning.messaging.templating import FieldError, RenderedEmail, interest_rates, render_email
 from dunning.storage.config import Installation
 from dunning.storage.models import Debtor, HumanTask, Invoice, OutboxMessage, PaymentPlan, PersonalNote
 
@@ -112,6 +112,8 @@ def compose(
     if others:
         _combine(session, invoice, others, values, data)
     lang = language or invoice.debtor.language
+    if channel is not Channel.email:
+        values["copy_attached"] = False  # only an e-mail carries the invoice's PDF: a letter offers to send it
     rendered = render(step.sends.value, lang, channel, values, _override_dir(inst))
     attachments: tuple[Attachment, ...] = ()
     if channel is Channel.email and not preview:
@@ -279,6 +281,8 @@ def _context(
         "by_post": by_post,
         "personal_note": note if note is not None else _notes(session, invoice, step),
         "copy_attached": inst.invoice_copy(invoice.number).is_file(),
+        "tone": policy.tone,
+        "interest_rates": interest_rates(statement, today, inst.law_dir),
     }
     if given is not None and given.agency:
         values["agency"] = given.agency
@@ -292,6 +296,9 @@ def _context(
     if statement is not None:
         data["claim"] = statement.as_data()
         data["warnings"] = list(statement.warnings)
+        # The rates the message states the interest at (BW 6:119/6:119a, and 6:120 for a change).
+        data["interest_rates"] = [{"from": r["from"].isoformat(), "percent": str(r["percent"])}
+                                  for r in values["interest_rates"]]
     if deadline:
         data["deadline"] = deadline.isoformat()
     return values, data

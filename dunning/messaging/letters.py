@@ -354,6 +354,7 @@ def _fields(context: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield f"{key}.{name}", value
     for key in ("reference", "personal_note", "agency"):
         yield key, context.get(key)
+    yield "creditor.signatory", context.get("signatory")  # settings.toml [signatory]: a mistake there fails loudly
     for i, other in enumerate(context.get("open_invoices") or ()):
         yield f"open_invoices[{i}].number", as_dict(other).get("number")
 
@@ -632,7 +633,7 @@ def render_letter_pdf(step: str, lang: str, context: Mapping[str, Any], override
     address (`FieldError`, naming the field); a template with an unknown variable raises jinja2's
     UndefinedError, one whose markup cannot be laid out `LetterTemplateError`."""
     check_step(step)
-    values = prepare_context(context, lang)
+    values = prepare_context(context, lang, step)
     characters = printable_characters(override_dir)
     check_letter_context(values, characters)
     name = f"letter/{step}.{lang}.html"

@@ -29,7 +29,8 @@ sandbox (operators edit them) with StrictUndefined: a misspelt variable fails lo
 Context contract (mappings, or objects with these attributes, as `config.Creditor` is):
 
 - ``debtor``: ``name``, ``number``, ``kind`` (``'consumer'`` or ``'business'``); ``contact_name`` (optional: the
-  person addressed, "t.a.v." on a letter and in the salutation); address lines ``street``,
+  person addressed, "t.a.v." on a letter and in the salutation), ``contact_salutation`` (optional: ``'heer'``,
+  ``'mevrouw'``, ``'mr'`` or ``'ms'``, how to greet that person, or a consumer; `salutation`); address lines ``street``,
   ``postcode``, ``city``, ``country`` (ISO 3166 alpha-2; None or ``'NL'`` prints no country line). The
   address is optional for e-mail and required for a letter.
 - ``invoice``: ``number``, ``issue_date`` (date), ``due_date`` (date), ``amount`` and ``open_amount``
@@ -42,13 +43,21 @@ Context contract (mappings, or objects with these attributes, as `config.Credito
   included); listed, each with its own payment reference, when there is more than one. Default: empty.
 - ``creditor``: ``name``, ``email``, ``phone``, ``iban``; optional (default None): ``street``, ``postcode``,
   ``city``, ``country``, ``kvk`` (Chamber of Commerce number, Handelsregisterwet art. 20), ``vat_number``,
-  ``website``.
+  ``website``, ``signatory`` (`config.Signatory`, or a mapping ``{"default": ..., "<step>": ...}``: who signs).
+- ``salutation`` (str): the greeting line with its comma ("Geachte heer Jansen,", "Dear Sir or Madam,"). Default:
+  made from the debtor by `dunning.messaging.salutation` in the message's language and ``tone``.
+- ``tone``: ``'formal'`` (default) or ``'informal'`` (the debtor's policy): "Beste Jan," instead of "Geachte ...".
+- ``signatory`` (str or None): who signs, printed under the closing above the company name. Default: the
+  creditor's signatory for this step, else their default, else nobody (the company name alone).
 - ``today`` (date): the date of the message
 - ``pay_by`` (date or None): the date asked to pay by; required for the ingebrekestelling (for a letter to a
   consumer: ``dunning.law.fourteen_day_term(posted).deadline``) and for the incasso-aankondiging (the first
   day the claim may be handed over is the day after it)
 - ``claim`` (`dunning.domain.statement.Statement` or None): principal, interest, costs as the law module states
   them; required for the ingebrekestelling, optional for the incasso-aankondiging
+- ``interest_rates``: list of ``{from: date, percent: Decimal}``, the statutory rates the claim's interest runs at
+  from ``claim.interest_from`` up to ``today`` (a new row where the rate changed, BW 6:120). Default: from the
+  packaged rate tables (`compose` passes the installation's own)
 - ``personal_note`` (str or None): the collector's free-text paragraph; line breaks are kept
 - ``agreement`` (betaalafspraak only): ``promised_on`` (date), ``amount`` (Decimal), ``spoke_with`` (str, may
   be empty), ``note`` (str or None)
@@ -78,8 +87,9 @@ Context contract (mappings, or objects with these attributes, as `config.Credito
 
 Everything except ``debtor``, ``invoice``, ``creditor``, ``today`` and the step's own keys may be left out;
 other keys (e.g. ``by_post``) are passed through for operators' templates.
-``lang`` is added by the renderer. Filters: ``amount|money(currency)``, ``date|longdate`` and
-``code|country``, in the message's language.
+``lang`` is added by the renderer. Filters: ``amount|money(currency)``, ``date|longdate``, ``code|country`` and
+``rate|percent`` ("10,15%"), in the message's language; ``name|fullstop`` ends a sentence with a name that may end in
+a full stop of its own ("Voorbeeld B.V." stays "Voorbeeld B.V.", never "B.V..").
 
 Data is checked before anything renders, by the rule of `dunning.domain.fields` (the one the importer, the
 CLI and the forms apply when data comes in): a tab, line break or other control character in a name, number
@@ -104,7 +114,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, pass_context, select_autoescape
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
@@ -114,6 +124,8 @@ from stdnum import iso11649
 from dunning.domain.errors import UserError
 from dunning.domain.fields import line_problem, text_problem
 from dunning.domain.steps import LADDER, Message
+from dunning.law import load_rates
+from dunning.messaging.salutation import TONES, addressee, salutation
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -121,7 +133,8 @@ LADDER_STEPS = tuple(m.value for m in LADDER)
 STEPS = tuple(m.value for m in Message)  # one template per message and language
 CHANNELS = ("email", "letter")
 
-DEBTOR_OPTIONAL = {"street": None, "postcode": None, "city": None, "country": None, "contact_name": None}
+DEBTOR_OPTIONAL = {"street": None, "postcode": None, "city": None, "country": None, "contact_name": None,
+                   "contact_salutation": None}
 CREDITOR_OPTIONAL = {
     "street": None,
     "postcode": None,
@@ -130,6 +143,7 @@ CREDITOR_OPTIONAL = {
     "kvk": None,
     "vat_number": None,
     "website": None,
+    "signatory": None,
 }
 _SINGLE_LINE = {
     "debtor": ("name", "number", "street", "postcode", "city", "country", "contact_name"),
@@ -186,6 +200,20 @@ def longdate(d: date, lang: str) -> str:
     return format_date(d, format="long", locale=_locale(lang))
 
 
+def percent(rate: Decimal, lang: str) -> str:
+    """A rate per year as the official tables write it: '4%' for a whole number, else two decimals (or the
+    table's own, if more): '10,40%' (nl) / '10.40%' (en)."""
+    if not isinstance(rate, Decimal):
+        raise TypeError(f"percent needs a Decimal, got {type(rate).__name__} {rate!r}")
+    pattern = "#,##0" if rate == rate.to_integral_value() else "#,##0.00####"
+    return format_decimal(rate, format=pattern, locale=_locale(lang)) + "%"
+
+
+def fullstop(text: str) -> str:
+    """`text` ending a sentence: a full stop added, unless it ends in one already ("Voorbeeld B.V.")."""
+    return text if text.endswith(".") else f"{text}."
+
+
 def country_name(code: str, lang: str) -> str:
     """'BE' -> 'België' (nl) / 'Belgium' (en); an unknown code is printed as given."""
     return Locale.parse(_locale(lang)).territories.get(code.upper(), code)
@@ -208,6 +236,17 @@ def _money_filter(ctx: Context, amount: Decimal, currency: str, lang: str | None
 def _longdate_filter(ctx: Context, d: date, lang: str | None = None) -> str:
     _defined(d)
     return longdate(d, lang or ctx["lang"])
+
+
+@pass_context
+def _percent_filter(ctx: Context, rate: Decimal, lang: str | None = None) -> str:
+    _defined(rate)
+    return percent(rate, lang or ctx["lang"])
+
+
+def _fullstop_filter(text: str) -> str:
+    _defined(text)
+    return fullstop(str(text))
 
 
 @pass_context
@@ -244,6 +283,8 @@ def make_environment(override_dir: Path | None = None) -> SandboxedEnvironment:
     env.filters["money"] = _money_filter
     env.filters["longdate"] = _longdate_filter
     env.filters["country"] = _country_filter
+    env.filters["percent"] = _percent_filter
+    env.filters["fullstop"] = _fullstop_filter
     return env
 
 
@@ -314,11 +355,13 @@ def check_context(context: Mapping[str, Any]) -> None:
             raise FieldError(field, problem, text, sep=": ")
 
 
-def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """The values a template sees: checked, with defaults for the optional keys, and ``lang``."""
+def prepare_context(context: Mapping[str, Any], lang: str, step: str | None = None) -> dict[str, Any]:
+    """The values a template sees: checked, with defaults for the optional keys, and ``lang``; `step` (the
+    message) chooses who signs."""
     _locale(lang)
     check_context(context)
     values: dict[str, Any] = {
+        "tone": "formal",
         "pay_by": None,
         "personal_note": None,
         "amount_lines": [],
@@ -343,7 +386,54 @@ def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
         values["sent_on"] = values["today"]
     if isinstance(values["personal_note"], str):
         values["personal_note"] = values["personal_note"].replace("\r\n", "\n").replace("\r", "\n").strip() or None
+    if "salutation" not in values and "debtor" in values:
+        values["salutation"] = _salutation(values["debtor"], lang, values["tone"])
+    if "signatory" not in values:
+        values["signatory"] = _signatory(values["creditor"]["signatory"], step) if "creditor" in values else None
+    _check_line("creditor.signatory", values["signatory"])
+    if "interest_rates" not in values:
+        values["interest_rates"] = interest_rates(values["claim"], values["today"]) if "today" in values else []
     return values
+
+
+def _salutation(debtor: Mapping[str, Any], lang: str, tone: str) -> str:
+    """The greeting of `salutation`; a title it does not know is the debtor's data, refused naming the field."""
+    if tone not in TONES:
+        raise ValueError(f"unknown tone {tone!r}; expected one of {', '.join(TONES)}")
+    person = addressee(kind=debtor.get("kind") or "", name=debtor.get("name"), contact_name=debtor.get("contact_name"))
+    try:
+        return salutation(lang, person, title=debtor.get("contact_salutation"), tone=tone)
+    except ValueError as e:
+        raise FieldError("debtor.contact_salutation", str(e), sep=": ") from None
+
+
+def _signatory(signatory: Any, step: str | None) -> str | None:
+    """Who signs `step`'s message: the creditor's `config.Signatory`, or a mapping {"default": ..., step: ...}."""
+    if signatory is None:
+        return None
+    if hasattr(signatory, "for_message"):
+        return signatory.for_message(step) if step else signatory.default
+    found = dict(signatory)
+    return (found.get(step) if step else None) or found.get("default")
+
+
+def interest_rates(claim: Any, today: date, law_dir: Path | None = None) -> list[dict[str, Any]]:
+    """The statutory rates a claim's interest runs at, from its first day up to `today`, as the letter states
+    them: ``[{from, percent}]``, the first from the interest's first day, then one per change of rate (BW 6:120:
+    a new rate applies to running interest from its effective date). Empty while no interest runs."""
+    start = as_dict(claim).get("interest_from") if claim is not None else None
+    if start is None:
+        return []
+    table = load_rates("non-commercial" if as_dict(claim)["consumer"] else "commercial", law_dir)
+    stated: list[dict[str, Any]] = []
+    for rate in table:
+        if rate.effective_from > today:
+            break
+        if rate.effective_from <= start:
+            stated = [{"from": start, "percent": rate.percent}]
+        elif not stated or stated[-1]["percent"] != rate.percent:
+            stated.append({"from": rate.effective_from, "percent": rate.percent})
+    return stated
 
 
 # -- rendering ---------------------------------------------------------------------------------------------
@@ -352,7 +442,7 @@ def prepare_context(context: Mapping[str, Any], lang: str) -> dict[str, Any]:
 def render_email(
     step: str, language: str, context: Mapping[str, Any], override_dir: Path | None = None
 ) -> RenderedEmail:
-    values = prepare_context(context, language)
+    values = prepare_context(context, language, step)
     env = environment(override_dir)
 
     def render(suffix: str) -> str:
@@ -365,5 +455,5 @@ def render_letter_markup(
     step: str, language: str, context: Mapping[str, Any], override_dir: Path | None = None
 ) -> str:
     """The letter as the XHTML markup `dunning.messaging.letters` lays out (also what the letter benchmark compares)."""
-    values = prepare_context(context, language)
+    values = prepare_context(context, language, step)
     return environment(override_dir).get_template(f"letter/{step}.{language}.html").render(values)

@@ -11,6 +11,19 @@ from pathlib import Path
 from dunning.domain.errors import UserError
 from dunning.domain.fields import line_problem
 from dunning.domain.kinds import KIND_ALIASES, DebtorKind
+from dunning.domain.steps import Message
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """Who signs the messages to debtors (settings.toml [signatory]): `default` for every message, and per message
+    where another person signs (``ingebrekestelling = "..."``). Without any: the company name alone."""
+
+    default: str | None = None
+    steps: tuple[tuple[str, str], ...] = ()  # (message, who signs it)
+
+    def for_message(self, message: str) -> str | None:
+        return dict(self.steps).get(message, self.default)
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,8 @@ class Creditor:
     # Further accounts debtors pay into (an IBAN, or the account number an older MT940 export names): only
     # incoming money on `iban` and these counts as a payment.
     accounts: tuple[str, ...] = ()
+    # Who signs, under the closing of every message (settings.toml [signatory], not a key of [creditor]).
+    signatory: Signatory = field(default_factory=Signatory)
 
     @property
     def own_accounts(self) -> frozenset[str]:
@@ -136,12 +151,13 @@ def load(home_dir: Path | None = None) -> Installation:
     if runtime.exists():
         values.update(json.loads(runtime.read_text(encoding="utf-8")))
     creditor_values = values.pop("creditor", {})
-    unknown_creditor = set(creditor_values) - set(Creditor.__dataclass_fields__)
+    unknown_creditor = set(creditor_values) - (set(Creditor.__dataclass_fields__) - {"signatory"})
     if unknown_creditor:
         raise UserError(f"{settings}: unknown setting(s) in [creditor]: {', '.join(sorted(unknown_creditor))}")
     _check_lines(settings, "creditor.", creditor_values)
     _check_lines(settings, "", {k: values[k] for k in ("sender", "smtp_host", "smtp_username") if k in values})
-    creditor = Creditor(**_creditor_accounts(settings, creditor_values))
+    signatory = _signatory(settings, values.pop("signatory", {}))
+    creditor = Creditor(**_creditor_accounts(settings, creditor_values), signatory=signatory)
     env = {
         "database_url": os.environ.get("DUNNING_DATABASE_URL"),
         "instance": os.environ.get("DUNNING_INSTANCE"),
@@ -190,6 +206,22 @@ def _creditor_accounts(settings: Path, values: dict) -> dict:
         raise UserError(f'{settings}: creditor.accounts: a list of account numbers, e.g. ["NL02ABNA0123456789"]')
     values["accounts"] = tuple(accounts)
     return values
+
+
+def _signatory(settings: Path, values: object) -> Signatory:
+    """[signatory]: `default` and a key per message, each one line of text ("Anna de Vries, debiteurenbeheer")."""
+    if not isinstance(values, dict):
+        raise UserError(f"{settings}: signatory: a table ([signatory]) of who signs, e.g. default = \"Anna de Vries\"")
+    known = ("default", *(m.value for m in Message))
+    for key, value in values.items():
+        if key not in known:
+            raise UserError(f"{settings}: signatory.{key}: unknown key (default, or a message: {', '.join(known[1:])})")
+        if not isinstance(value, str) or not value.strip():
+            raise UserError(f"{settings}: signatory.{key}: the name of who signs, as text, got {value!r}")
+    _check_lines(settings, "signatory.", values)
+    steps = tuple((key, " ".join(value.split())) for key, value in values.items() if key != "default")
+    default = values.get("default")
+    return Signatory(default=" ".join(default.split()) if default else None, steps=steps)
 
 
 def _check_lines(settings: Path, prefix: str, values: dict) -> None:

@@ -66,7 +66,8 @@ def test_preview_of_a_consumer_ingebrekestelling_letter_states_the_letter_term(i
     assert deadline == date(2026, 12, 9)
     assert "te rekenen vanaf de dag nadat u deze brief heeft ontvangen. Dat is uiterlijk 9 december 2026" in text
     assert "Die zijn EUR 185,18." in text
-    assert "Beste Jan <b>de</b> Vries," in text
+    assert "Jan <b>de</b> Vries" in text, "the name as written, not as markup"
+    assert "Geachte heer, mevrouw," in text
 
 
 def test_preview_by_email_in_english_writes_the_parts(invoices_on_file, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from dunning.domain.steps import Step
 from dunning.messaging import compose
 from dunning.messaging.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
 from dunning.storage import db
+from dunning.storage.config import Signatory
 from dunning.storage.models import Debtor, Invoice
 
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
@@ -88,3 +90,33 @@ def test_the_email_on_the_wire_states_the_payment_reference_on_file_next_to_the_
     text = _text(installation, tmp_path, "herinnering")
     assert "Rekeningnummer (IBAN): NL91ABNA0417164300\nTen name van:          " in text
     assert "Betalingskenmerk:      RF98 F1\n\nVermeld bij uw betaling het betalingskenmerk." in text
+
+
+def test_the_debtor_is_greeted_in_the_tone_of_the_policy_and_the_message_is_signed(installation):
+    signed = replace(installation, creditor=replace(installation.creditor,
+                                                    signatory=Signatory(default="Anna Smit, debiteurenbeheer")))
+    with db.transaction(signed) as s:
+        invoice = _invoice(s)
+        invoice.debtor.contact_name = "Marie de Vries"
+
+        def text(policy) -> str:
+            return compose.compose(s, signed, invoice, Step.parse("herinnering"), Channel.email, NOW, policy,
+                                   preview=True).email.text
+
+        formal, informal = text(DEFAULT), text(replace(DEFAULT, tone="informal"))
+    assert formal.startswith("Geachte heer, mevrouw,\n") and informal.startswith("Beste Marie,\n")
+    assert "Met vriendelijke groet,\n\nAnna Smit, debiteurenbeheer\nVoorbeeld B.V.\n" in formal
+
+
+def test_only_the_email_carries_the_invoice_copy_and_the_letter_offers_to_send_it(installation):
+    copy = installation.invoice_copy("F/1")
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"%PDF-1.4 invoice copy")
+    with db.transaction(installation) as s:
+        invoice = _invoice(s)
+        invoice.debtor.street, invoice.debtor.postcode, invoice.debtor.city = "Markt 1", "1234 AB", "Ons Dorp"
+        step = Step.parse("factuurkopie")
+        email = compose.compose(s, installation, invoice, step, Channel.email, NOW, DEFAULT, preview=True)
+        letter = compose.compose(s, installation, invoice, step, Channel.letter, NOW, DEFAULT, preview=True)
+    assert email.values["copy_attached"] and "U vindt de factuur als bijlage bij dit bericht." in email.email.text
+    assert not letter.values["copy_attached"]

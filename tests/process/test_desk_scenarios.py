@@ -168,12 +168,12 @@ def test_a_debtor_who_paid_late_before_gets_a_courtesy_call_before_the_due_date(
     engine.cli("call", "N-1", "--reached", "--spoke-with", "Inge, accounts payable", "--excuse",
                "Invoice not received / Factuur niet ontvangen", "--send-copy", "--note", "In the run of the 11th")
     assert engine.json("tasks") == []
-    assert engine.subjects() == ["Kopie van factuur N-1"]
+    assert engine.subjects() == ["Gegevens van factuur N-1"]
     assert engine.run_state("N-1")["type"] == "PAUSED", "waiting for the due date"
     engine.cli("pay", "N-1", "250.00", "--date", "2026-02-11")
     engine.set_clock("2026-02-16T10:00")
     out = engine.sweep()
-    assert engine.subjects() == ["Kopie van factuur N-1"]
+    assert engine.subjects() == ["Gegevens van factuur N-1"]
     assert engine.run_state("N-1")["type"] == "COMPLETED"
     assert "T-1: started" in out, "the punctual debtor's invoice starts after its due date, as usual"
     [task] = engine.json("tasks")
