@@ -17,6 +17,7 @@ from dunning.desk.sheets import debtor_as_dict
 from dunning.domain.time import local
 from dunning.messaging import compose
 from dunning.storage.config import Installation
+from dunning.storage.files import inside, slug
 from dunning.storage.models import Invoice
 
 
@@ -44,7 +45,7 @@ def export(session: Session, inst: Installation, invoice: Invoice, now: datetime
     replay of the same hand-off writes the same bytes. Returns the JSON file's path."""
     data = agency_file(session, inst, invoice, now)
     inst.incasso_dir.mkdir(parents=True, exist_ok=True)
-    path = inst.incasso_dir / f"{invoice.number}.json"
+    path = inside(inst.incasso_dir, f"{slug(invoice.number)}.json")
     incasso_archive.write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
     incasso_archive.write(session, inst, invoice, now, data)
     return path

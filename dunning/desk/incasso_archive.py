@@ -43,6 +43,7 @@ from dunning.domain.steps import Message
 from dunning.domain.time import local
 from dunning.messaging.letters import font_files, printable_characters
 from dunning.storage.config import Installation
+from dunning.storage.files import inside, slug
 from dunning.storage.models import DossierEntry, Invoice, OutboxMessage
 
 LAYOUT = "dunning-incasso-summary-1"
@@ -111,7 +112,7 @@ _WORDS = {
 
 
 def archive_path(inst: Installation, invoice: Invoice) -> Path:
-    return inst.incasso_dir / f"{invoice.number}.zip"
+    return inside(inst.incasso_dir, f"{slug(invoice.number)}.zip")
 
 
 def write(session: Session, inst: Installation, invoice: Invoice, now: datetime, export: Mapping[str, Any]) -> Path:

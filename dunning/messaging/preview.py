@@ -7,7 +7,6 @@ very path sending takes; `preview` renders a context given as it is (the templat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,7 @@ from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel
 from dunning.messaging.compose import Composition, render
 from dunning.messaging.templating import CHANNELS, RenderedEmail, as_dict, check_step
-
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+from dunning.storage.files import inside, slug
 
 
 def write(composition: Composition, out_dir: Path) -> list[Path]:
@@ -45,7 +43,7 @@ def preview(
 
 
 def _files(reference: str, step: str, lang: str, rendered: RenderedEmail | bytes) -> dict[str, bytes]:
-    stem = f"{_UNSAFE_FILENAME.sub('_', reference).strip('._') or 'message'}-{step}.{lang}"
+    stem = f"{slug(reference)}-{step}.{lang}"
     if isinstance(rendered, bytes):
         return {f"{stem}.pdf": rendered}
     parts = {
@@ -60,7 +58,7 @@ def _write(files: Mapping[str, bytes], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():
-        path = out_dir / name
+        path = inside(out_dir, name)
         path.write_bytes(content)
         written.append(path)
     return written

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dunning.casework import dossier
 from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.messaging import outbox
+from dunning.storage import files
 from dunning.storage.config import Installation
 from dunning.storage.models import Invoice, OutboxMessage
 
@@ -25,7 +26,9 @@ def folder(inst: Installation, printed_on: date) -> Path:
 
 
 def file_for(inst: Installation, message: OutboxMessage) -> Path:
-    return folder(inst, printed_on(message)) / f"{message.key.replace(':', '_')}.pdf"
+    """The letter's file in its day's folder, named after its outbox key as a safe file name: the key holds the
+    invoice number, which the debtor's books chose (`F-1:herinnering:letter:1` -> `F-1_herinnering_letter_1.pdf`)."""
+    return files.inside(folder(inst, printed_on(message)), f"{files.slug(message.key.replace(':', '_'))}.pdf")
 
 
 def printed_on(message: OutboxMessage) -> date:

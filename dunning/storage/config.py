@@ -12,6 +12,7 @@ from dunning.domain.errors import UserError
 from dunning.domain.fields import line_problem
 from dunning.domain.kinds import KIND_ALIASES, DebtorKind
 from dunning.domain.steps import Message
+from dunning.storage import files
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,10 @@ class Installation:
         return self.home / "incasso"
 
     def invoice_copy(self, number: str) -> Path:
-        """The invoice as the debtor received it: DUNNING_HOME/invoices/<number>.pdf, any character but letters,
-        digits, - and _ written as -. A UBL import puts its embedded PDF there; "send a copy" attaches it."""
-        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in number)
-        return self.home / "invoices" / f"{safe}.pdf"
+        """The invoice as the debtor received it: DUNNING_HOME/invoices/<number>.pdf, the number as a safe file name
+        (`files.slug`). A UBL import puts its embedded PDF there; "send a copy" attaches it."""
+        folder = self.home / "invoices"
+        return files.inside(folder, f"{files.slug(number)}.pdf")
 
     @property
     def law_dir(self) -> Path:
