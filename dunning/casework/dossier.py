@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dunning.domain import markdown as md
 from dunning.domain.time import local
 from dunning.storage.models import DossierEntry, Invoice
 
@@ -72,12 +73,20 @@ def as_json(entry: DossierEntry) -> dict[str, Any]:
     }
 
 
-def as_markdown(items: list[DossierEntry]) -> str:
+_TABLE = {
+    "en": ("_No contact or evidence yet._", "| When (Amsterdam) | What | Channel | Who | Summary |"),
+    "nl": ("_Nog geen contact of bewijs._", "| Wanneer (Amsterdam) | Wat | Kanaal | Wie | Samenvatting |"),
+}
+
+
+def as_markdown(items: list[DossierEntry], language: str = "en") -> str:
+    """The dossier as a Markdown table for the sheets in the UI, its headings in `language`; what people and
+    their books wrote shown as text, never as markup (`markdown.text`)."""
+    empty, header = _TABLE.get(language, _TABLE["en"])
     if not items:
-        return "_No contact or evidence yet._"
-    lines = ["| When (Amsterdam) | What | Channel | Who | Summary |", "|---|---|---|---|---|"]
+        return empty
+    lines = [header, "|---|---|---|---|---|"]
     for e in items:
-        summary = e.summary.replace("|", "\\|").replace("\n", " ")
         when = local(e.at).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"| {when} | {e.kind} | {e.channel or ''} | {e.by or ''} | {summary} |")
+        lines.append(f"| {when} | {e.kind} | {e.channel or ''} | {md.text(e.by)} | {md.text(e.summary)} |")
     return "\n".join(lines)

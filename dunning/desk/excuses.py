@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from dunning.domain import markdown as md
 from dunning.domain.errors import UserError
 
 FILENAME = "excuses.toml"
@@ -79,6 +80,9 @@ def load(home: Path) -> tuple[Excuse, ...]:
     return tuple(found)
 
 
-def as_markdown(excuses: tuple[Excuse, ...]) -> list[str]:
-    rows = [f"| {e.heard} | {e.answer} |" for e in excuses]
-    return ["| Heard / Gehoord | Suggested answer / Voorgesteld antwoord |", "|---|---|", *rows]
+_HEADER = {"en": "| Heard | Suggested answer |", "nl": "| Gehoord | Voorgesteld antwoord |"}
+
+
+def as_markdown(excuses: tuple[Excuse, ...], language: str = "en") -> list[str]:
+    rows = [f"| {md.text(e.heard)} | {md.text(e.answer)} |" for e in excuses]
+    return [_HEADER.get(language, _HEADER["en"]), "|---|---|", *rows]

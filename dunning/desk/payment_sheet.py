@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import bank, invoices
+from dunning.domain import markdown as md
 from dunning.storage.models import BankLine, Invoice
 
 
 def _cell(text: str | None) -> str:
-    """Bank text in a table cell: a pipe or a line break would break the table."""
-    return " ".join((text or "").replace("|", "/").split()) or "-"
+    """Bank text in a table cell, as text: a pipe, a line break or markup in it changes nothing."""
+    return md.cell(text)
 
 
 _WORDS = {
@@ -51,8 +52,8 @@ def payment_sheet(session: Session, line: BankLine, language: str = "nl") -> str
     likely = bank.suggestions(session, [line]).get(line.id, [])
     found = {i.number: i for i in session.scalars(select(Invoice).where(Invoice.number.in_(likely)))}
     rows = [
-        f"| {n} | {_cell(found[n].debtor.name)} ({found[n].debtor.number}) | {found[n].due_date.isoformat()} | "
-        f"{found[n].currency} {invoices.open_amount(session, found[n]):.2f} |"
+        f"| {md.text(n)} | {_cell(found[n].debtor.name)} ({md.text(found[n].debtor.number)}) | "
+        f"{found[n].due_date.isoformat()} | {found[n].currency} {invoices.open_amount(session, found[n]):.2f} |"
         for n in likely
     ]
     lines = [

@@ -47,6 +47,7 @@ from dunning.desk.reports import (
     number_text,
     percent_text,
 )
+from dunning.domain import markdown as md
 
 DEBTORS_SHOWN = 50  # the aging's debtors in Markdown and on the page; all of them in --json, CSV and aging.csv
 TABLE_DEBTORS = 100  # the aging's debtors per currency in its table artifact
@@ -357,7 +358,11 @@ def _money(currency: str, language: str) -> Any:
 
 
 def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    """A table cell as text (a debtor's or collector's name, an excuse: never markup); a total the table itself
+    marks bold (`**...**`) stays bold."""
+    if len(value) > 4 and value.startswith("**") and value.endswith("**"):
+        return f"**{md.text(value[2:-2])}**"
+    return md.text(value)
 
 
 def _markdown_part(part: Part, language: str) -> str:

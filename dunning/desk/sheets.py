@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dunning.casework import dossier, invoices
 from dunning.desk.excuses import BUILT_IN, Excuse, as_markdown
+from dunning.domain import markdown as md
 from dunning.domain.kinds import TaskKind, TaskStatus
 from dunning.domain.ladder import CallFact
 from dunning.domain.steps import Step
@@ -128,23 +129,24 @@ def debtor_as_dict(d: Debtor) -> dict[str, str | None]:
 
 def _facts_table(session: Session, invoice: Invoice, today: date | None, language: str) -> list[str]:
     w = _WORDS[language]
-    d = debtor_as_dict(invoice.debtor)
+    d = {key: md.text(value) for key, value in debtor_as_dict(invoice.debtor).items()}
     open_amount = invoices.open_amount(session, invoice)
     hold = []
     if invoice.debtor.hold_since is not None:
         since = local(invoice.debtor.hold_since).date().isoformat()
-        hold = [w["hold"].format(since=since, reason=invoice.debtor.hold_reason), ""]
+        hold = [w["hold"].format(since=since, reason=md.text(invoice.debtor.hold_reason)), ""]
     others = [i for i in invoices.open_of_debtor(session, invoice.debtor) if i.id != invoice.id]
     def overdue(i: Invoice) -> str:
         days = (today - i.due_date).days if today else 0
         return w["overdue"].format(days=days) if days > 0 else ""
 
     other_rows = [
-        w["also_open"].format(number=i.number, due=i.due_date.isoformat(), overdue=overdue(i), currency=i.currency,
-                              amount=f"{invoices.open_amount(session, i):.2f}")
+        w["also_open"].format(number=md.text(i.number), due=i.due_date.isoformat(), overdue=overdue(i),
+                              currency=i.currency, amount=f"{invoices.open_amount(session, i):.2f}")
         for i in others
     ]
-    call_times = w["best_reached"].format(times=invoice.debtor.call_times) if invoice.debtor.call_times else ""
+    times = invoice.debtor.call_times
+    call_times = w["best_reached"].format(times=md.text(times)) if times else ""
     credit = sum((c.amount for c in session.scalars(
         select(DebtorCredit).where(DebtorCredit.debtor_id == invoice.debtor_id, DebtorCredit.applied_at.is_(None),
                                    DebtorCredit.released_at.is_(None)))), Decimal("0.00"))
@@ -160,7 +162,7 @@ def _facts_table(session: Session, invoice: Invoice, today: date | None, languag
         f"| {w['email']} | {d['email'] or unknown} |",
         f"| {w['address']} | {d['address'] or unknown} |",
         f"| {w['language_channel']} | {d['language']} / {d['preferred_channel']} |",
-        w["invoice"].format(number=invoice.number, issued=invoice.issue_date.isoformat(),
+        w["invoice"].format(number=md.text(invoice.number), issued=invoice.issue_date.isoformat(),
                             due=invoice.due_date.isoformat(), overdue=overdue(invoice)),
         f"| {w['amount']} | {invoice.currency} {invoice.amount:.2f} |",
         f"| **{w['open_amount']}** | **{invoice.currency} {open_amount:.2f}** |",
@@ -184,8 +186,8 @@ def call_sheet(
     contacts = [e for e in entries if e.channel is not None][-3:][::-1]  # calls and messages, latest first
     open_now, today = invoices.open_amount(session, invoice), local(task.created_at).date()
     lines = [
-        w["call"].format(debtor=invoice.debtor.name, invoice=invoice.number),
-        w["why"].format(reason=reason, opened=local(task.created_at).strftime("%Y-%m-%d %H:%M")),
+        w["call"].format(debtor=md.text(invoice.debtor.name), invoice=md.text(invoice.number)),
+        w["why"].format(reason=md.text(reason), opened=local(task.created_at).strftime("%Y-%m-%d %H:%M")),
         "",
         *_facts_table(session, invoice, local(task.created_at).date(), language),
         "",
@@ -197,13 +199,13 @@ def call_sheet(
         "",
         w["contacts"],
         *(
-            [w["contact"].format(at=f"{local(e.at):%Y-%m-%d %H:%M}", by=e.by or w["us"], channel=e.channel,
-                                 summary=e.summary) for e in contacts]
+            [w["contact"].format(at=f"{local(e.at):%Y-%m-%d %H:%M}", by=md.text(e.by) or w["us"], channel=e.channel,
+                                 summary=md.text(e.summary)) for e in contacts]
             or [w["no_contact"]]
         ),
         "",
         w["dossier_so_far"],
-        dossier.as_markdown(entries),
+        dossier.as_markdown(entries, language),
         "",
         w["during"],
         w["during_text"],
@@ -211,7 +213,7 @@ def call_sheet(
         w["statement"].format(debtor=invoice.debtor.number),
         "",
         w["excuses"],
-        *as_markdown(excuses),
+        *as_markdown(excuses, language),
     ]
     return "\n".join(lines)
 
@@ -238,8 +240,8 @@ def _promise_line(
         verdict = w["broken"]
     else:
         verdict = w["running"]
-    return w["promise"].format(on=local(call.at).date(), amount=amount, by_date=on,
-                               by=call.by or w["unknown_person"], verdict=verdict)
+    return w["promise"].format(on=local(call.at).date(), amount=md.text(amount), by_date=md.text(on),
+                               by=md.text(call.by) or w["unknown_person"], verdict=verdict)
 
 
 def _disputes_and_plans(session: Session, invoice: Invoice, language: str) -> list[str]:
@@ -252,15 +254,15 @@ def _disputes_and_plans(session: Session, invoice: Invoice, language: str) -> li
         raised = local(t.created_at).date().isoformat()
         if t.status is TaskStatus.open:
             due = t.due_on.isoformat() if t.due_on else "?"
-            state = w["dispute_open"].format(who=t.assignee or w["nobody"], due=due)
+            state = w["dispute_open"].format(who=md.text(t.assignee) or w["nobody"], due=due)
         else:
             state = w["upheld"] if o.get("upheld") else w["rejected"]
-            state += f" ({o['resolution']})" if o.get("resolution") else ""
-        lines.append(w["dispute"].format(step=t.step, raised=raised, reason=o.get("reason"), state=state))
+            state += f" ({md.text(o['resolution'])})" if o.get("resolution") else ""
+        lines.append(w["dispute"].format(step=t.step, raised=raised, reason=md.text(o.get("reason")), state=state))
     for p in session.scalars(select(PaymentPlan).where(PaymentPlan.invoice_id == invoice.id)):
         agreed = local(p.created_at).date().isoformat()
         parts = ", ".join(f"{i.due_on.isoformat()} {i.amount:.2f}" for i in p.instalments)
-        ended = f" ({p.ended_because})" if p.ended_because else ""
+        ended = f" ({md.text(p.ended_because)})" if p.ended_because else ""
         lines.append(w["plan"].format(agreed=agreed, parts=parts, status=p.status.value, ended=ended))
     return lines
 
@@ -270,19 +272,19 @@ def approval_sheet(
 ) -> str:
     w = _WORDS[language]
     lines = [
-        f"## {question}",
-        w["approval_invoice"].format(invoice=invoice.number, debtor=invoice.debtor.name),
+        f"## {md.text(question)}",
+        w["approval_invoice"].format(invoice=md.text(invoice.number), debtor=md.text(invoice.debtor.name)),
         "",
         *_facts_table(session, invoice, None, language),
         "",
     ]
     if preview is not None:
         subject, text = preview
-        quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
-        lines += [w["will_receive"], f"**{subject}**", "", quoted, ""]
+        quoted = "\n".join(f"> {md.text(line)}" if line.strip() else ">" for line in text.splitlines())
+        lines += [w["will_receive"], f"**{md.text(subject)}**", "", quoted, ""]
     lines += [
         w["dossier"],
-        dossier.as_markdown(dossier.entries(session, invoice)),
+        dossier.as_markdown(dossier.entries(session, invoice), language),
     ]
     return "\n".join(lines)
 
@@ -297,16 +299,16 @@ def dispute_sheet(
     due = task.due_on.isoformat() if task.due_on else "?"
     lines = []
     if refused:
-        lines += [w["refused"].format(refused=refused), ""]
+        lines += [w["refused"].format(refused=md.text(refused)), ""]
     lines += [
-        w["sort_out"].format(invoice=invoice.number, debtor=invoice.debtor.name),
-        w["sort_out_when"].format(step=task.step, raised=raised, who=task.assignee or w["nobody"], due=due),
+        w["sort_out"].format(invoice=md.text(invoice.number), debtor=md.text(invoice.debtor.name)),
+        w["sort_out_when"].format(step=task.step, raised=raised, who=md.text(task.assignee) or w["nobody"], due=due),
         "",
-        w["contests"].format(reason=o.get("reason") or w["not_recorded"]),
+        w["contests"].format(reason=md.text(o.get("reason")) or w["not_recorded"]),
         "",
         *_facts_table(session, invoice, local(task.created_at).date(), language),
         "",
         w["dossier"],
-        dossier.as_markdown(dossier.entries(session, invoice)),
+        dossier.as_markdown(dossier.entries(session, invoice), language),
     ]
     return "\n".join(lines)

@@ -76,3 +76,21 @@ def test_the_call_sheet_shows_disputes_plans_promises_the_last_three_contacts_an
     assert contacts.count("\n- ") == 3 and "reached Jan" in contacts
     assert "| Invoice not received / Factuur niet ontvangen |" in sheet
     assert "(best reached: mornings, not on Wednesday) |" in sheet
+
+
+def test_what_debtors_and_staff_wrote_reaches_the_sheet_as_text_never_as_markup(installation):
+    """A debtor named like an HTML tag, a hold reason with a pipe and a line break: the call sheet (the run's
+    Markdown in the Prefect UI) shows them as characters, and its tables keep their columns (issue 14)."""
+    now = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    with db.transaction(installation) as s:
+        invoice = add_invoice(s, "F-1")
+        invoice.debtor.name = "<img src=x onerror=alert(2)>"
+        invoice.debtor.call_times = "**mornings** | not\nWednesday"
+        holds.put_on_hold(s, invoice.debtor, "disputed | see mail\n# of 3 March", now, key="k")
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), now)
+        sheet = sheets.call_sheet(s, invoices.get(s, "F-1"), task, "first call", language="en")
+    assert "<img" not in sheet and "&lt;img src=x onerror=alert(2)&gt;" in sheet
+    assert "(disputed \\| see mail # of 3 March)" in sheet
+    assert "\\*\\*mornings\\*\\* \\| not Wednesday" in sheet
+    for row in [line for line in sheet.splitlines() if line.startswith("| ")]:
+        assert row.replace("\\|", "").count("|") in (3, 6), row  # two columns, or the dossier's five
