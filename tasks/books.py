@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -39,20 +38,13 @@ class FileOutcome:
 
 @task(cache_policy=NO_CACHE)
 def import_invoice_inbox() -> list[FileOutcome]:
-    """Every file in DUNNING_HOME/inbox/invoices/, oldest first: `open-items*.csv` as the ledger's open items (of
-    the date in its name, else of today), anything else as invoices and credit notes (UBL or a spreadsheet
-    export). Each whole or not at all: into done/, or failed/ with FILE.error.txt saying why."""
+    """Every file in DUNNING_HOME/inbox/invoices/, oldest first, each taken in as `take_in_file` says: into
+    done/, or failed/ with FILE.error.txt saying why."""
     inst = installation()
-    options = ReadOptions(default_kind=DebtorKind(inst.default_debtor_kind),
-                          default_term_days=inst.default_payment_term_days)
-    mapping = inst.home / "inbox" / "invoices.columns.toml"  # the export's column mapping, when it needs one
-    if mapping.is_file():
-        options = replace(options, columns=mapping)
     outcomes = []
     for path in inbox_files.waiting(inbox(inst)):
         try:
-            take_in = _open_items if _OPEN_ITEMS.match(path.name) else _invoices
-            summary = take_in(inst, path, options)
+            summary = take_in_file(inst, path)
         except UserError as e:
             inbox_files.failed(path, str(e))
             get_run_logger().error("%s refused, moved to failed/: %s", path.name, e)
@@ -62,6 +54,21 @@ def import_invoice_inbox() -> list[FileOutcome]:
         get_run_logger().info(summary)
         outcomes.append(FileOutcome(path.name, True, summary))
     return outcomes
+
+
+def take_in_file(inst: Installation, path: Path) -> str:
+    """One file of the invoice inbox, whole or not at all (a `UserError` says why), and its summary line: an
+    `open-items*.csv` as the ledger's open items (of the date in its name, else of today), anything else as
+    invoices and credit notes (UBL or a spreadsheet export, read with the inbox's column mapping if it has one).
+    The scheduled import and the import-file desk action take a file in through this. Moving the file is the
+    caller's."""
+    options = ReadOptions(default_kind=DebtorKind(inst.default_debtor_kind),
+                          default_term_days=inst.default_payment_term_days)
+    mapping = inst.home / "inbox" / "invoices.columns.toml"  # the export's column mapping, when it needs one
+    if mapping.is_file():
+        options = replace(options, columns=mapping)
+    take_in = _open_items if _OPEN_ITEMS.match(path.name) else _invoices
+    return take_in(inst, path, options)
 
 
 def _invoices(inst: Installation, path: Path, options: ReadOptions) -> str:
@@ -77,5 +84,5 @@ def _open_items(inst: Installation, path: Path, options: ReadOptions) -> str:
     with db.transaction(inst) as s:
         dated = _DATED.search(path.name)
         as_of = date.fromisoformat(dated.group(1)) if dated else clock.local(clock.now(s)).date()
-        share = Decimal(str(inst.open_items_max_settle_share))
+        share = inst.open_items_max_settle_share
         return sync_open_items(s, path.name, items, as_of, clock.now(s), max_share=share).summary(path.name)

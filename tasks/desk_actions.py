@@ -6,11 +6,9 @@ would take it in."""
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -20,17 +18,15 @@ from sqlalchemy.orm import Session
 
 from dunning.bank.formats import read_statement_file
 from dunning.casework import bank, desk_actions, invoices
-from dunning.casework.books import sync_open_items
 from dunning.casework.desk_actions import Done
-from dunning.casework.importer import import_records, write_copies
-from dunning.documents.reading import ReadOptions, read_invoice_file, read_open_items_file
 from dunning.domain.errors import InvalidInput, UserError
-from dunning.domain.kinds import Channel, DebtorKind
+from dunning.domain.kinds import Channel
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
 from tasks import inbox as inbox_files
 from tasks.bank import inbox as bank_inbox
 from tasks.books import inbox as invoice_inbox
+from tasks.books import take_in_file
 from tasks.runtime import installation
 from tasks.statements import send_statement_now
 from tasks.sweep import wake
@@ -131,11 +127,6 @@ class Inbox(enum.StrEnum):
     invoices = "invoices"  # DUNNING_HOME/inbox/invoices/: invoices, credit notes, exports, open-items lists
 
 
-# As tasks/books.py tells an open-items list from invoices, and reads the date it is of from its name.
-_OPEN_ITEMS = re.compile(r"^open-items.*\.csv$", re.IGNORECASE)
-_DATED = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
 @task(cache_policy=NO_CACHE)
 def import_file(inbox: Inbox, file: str) -> Outcome:
     """One file already in the inbox, by name, now: what the scheduled import (tasks/bank.py `import_inbox`,
@@ -149,7 +140,7 @@ def import_file(inbox: Inbox, file: str) -> Outcome:
     for sub in ("done", "failed"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     try:
-        summary = _bank_statement(inst, path) if inbox is Inbox.bank else _invoice_file(inst, path)
+        summary = _bank_statement(inst, path) if inbox is Inbox.bank else take_in_file(inst, path)
     except UserError as e:
         inbox_files.failed(path, str(e))
         get_run_logger().warning("%s refused, moved to failed/", path.name)
@@ -163,23 +154,3 @@ def _bank_statement(inst: Installation, path: Path) -> str:
     with db.transaction(inst) as s:
         report = bank.import_statement(s, statement, inst.creditor.own_accounts, clock.now(s))
     return report.summary()
-
-
-def _invoice_file(inst: Installation, path: Path) -> str:
-    options = ReadOptions(default_kind=DebtorKind(inst.default_debtor_kind),
-                          default_term_days=inst.default_payment_term_days)
-    mapping = inst.home / "inbox" / "invoices.columns.toml"  # the export's column mapping, when it needs one
-    if mapping.is_file():
-        options = replace(options, columns=mapping)
-    if _OPEN_ITEMS.match(path.name):
-        items = read_open_items_file(path, options)
-        with db.transaction(inst) as s:
-            dated = _DATED.search(path.name)
-            as_of = date.fromisoformat(dated.group(1)) if dated else clock.local(clock.now(s)).date()
-            share = Decimal(str(getattr(inst, "open_items_max_settle_share", 0.5)))
-            return sync_open_items(s, path.name, items, as_of, clock.now(s), max_share=share).summary(path.name)
-    records = read_invoice_file(path, options)
-    with db.transaction(inst) as s:
-        result = import_records(s, path.name, records, clock.now(s), options.default_kind)
-    write_copies(inst, result.pdfs)
-    return result.summary(path.name)

@@ -28,7 +28,8 @@ class Done:
 
 
 def parse_amount(value: str) -> Decimal:
-    """An amount a person typed: the rule and the words of `dunning pay` and `dunning resolve --credit`."""
+    """An amount a person typed, the one rule and words for every front end: a payment, a credit, and the amounts
+    of the `dunning` verbs besides (`dunning call --amount`, `dunning payments match --amount`)."""
     try:
         amount = Decimal(value)
     except InvalidOperation:

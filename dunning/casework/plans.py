@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,22 +22,6 @@ from dunning.domain.time import local
 from dunning.storage.models import HumanTask, Instalment, Invoice, PaymentPlan
 
 CENT = Decimal("0.01")
-
-
-def parse_instalment(text: str, n: int) -> tuple[date, Decimal]:
-    """'2026-03-01=150.00' -> (date, amount); errors name the instalment by its place."""
-    day, sep, amount = text.partition("=")
-    if not sep:
-        raise UserError(f"instalment {n} {text!r}: write it as DATE=AMOUNT, e.g. 2026-03-01=150.00")
-    try:
-        due_on = date.fromisoformat(day.strip())
-    except ValueError:
-        raise UserError(f"instalment {n} {text!r}: date {day.strip()!r} is not a date (YYYY-MM-DD)") from None
-    try:
-        value = Decimal(amount.strip())
-    except InvalidOperation:
-        raise UserError(f"instalment {n} {text!r}: amount {amount.strip()!r} is not a number (use a dot)") from None
-    return due_on, value
 
 
 def active_plan(session: Session, invoice: Invoice) -> PaymentPlan | None:

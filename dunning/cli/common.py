@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -65,13 +65,11 @@ def parse_moment(value: str) -> datetime:
 
 
 def parse_amount(value: str) -> Decimal:
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise UserError(f"malformed amount {value!r}: use digits with a dot, e.g. 125.50") from None
-    if not amount.is_finite() or amount <= 0 or amount.adjusted() >= 12 or amount != amount.quantize(Decimal("0.01")):
-        raise UserError(f"amount must be positive with at most two decimals, got {value!r}")
-    return amount
+    """An amount a person typed: the desk actions' one rule and words (`dunning.casework.desk_actions`), imported
+    when needed so the verbs that need no database stay quick."""
+    from dunning.casework import desk_actions
+
+    return desk_actions.parse_amount(value)
 
 
 def print_json(value: Any) -> None:

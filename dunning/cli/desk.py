@@ -1,17 +1,21 @@
 """The collector's desk from the command line: disputes and payment plans.
 
-Each verb records in the database first (it is the truth) and then wakes the invoice's run so it sees the new
-facts at once; when the engine is not running, the next sweep does that."""
+Each verb is its desk action (`dunning.casework.desk_actions`, the one the Prefect UI's Run form starts too) in
+one transaction, and prints the action's line. It records in the database first (it is the truth) and then wakes
+the invoice's run so it sees the new facts at once; when the engine is not running, the next sweep does that."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dunning.cli import common
 from dunning.domain.errors import UserError
-from dunning.domain.fields import require_line, require_text
+
+if TYPE_CHECKING:
+    from dunning.casework.desk_actions import Done
 
 
 def register(app: typer.Typer) -> None:
@@ -24,24 +28,15 @@ def register(app: typer.Typer) -> None:
         due: Annotated[str | None, typer.Option(help="Sort it out by YYYY-MM-DD (default: policy).")] = None,
     ) -> None:
         """Register a dispute: escalation of this invoice stands still until it is resolved."""
-        from dunning.casework import disputes, invoices, policies
+        from dunning.casework import desk_actions
 
-        require_text("reason", reason)
-        require_line("responsible", responsible)
-        require_line("by", by)
-        inst = common.installation()
         due_on = common.parse_date(due, "--due date") if due else None
+        inst = common.installation()
         mark = common.dossier_mark(inst)
         with common.db.transaction(inst) as s:
-            inv = invoices.get(s, invoice)
-            policy = policies.policy_for(inst.home, inv.debtor.number)
-            task = disputes.raise_dispute(
-                s, inv, reason, common.clock.now(s), by=by, responsible=responsible, due_on=due_on,
-                days=policy.dispute_days,
-            )
-            step, due_text = task.step, task.due_on.isoformat() if task.due_on else "-"
-        typer.echo(f"{invoice}: {step} registered, to be sorted out by {due_text}; escalation stands still")
-        _wake(inst, invoice, mark)
+            done = desk_actions.register_dispute(s, inst.home, invoice, reason, by, responsible, due_on,
+                                                 common.clock.now(s))
+        _report(inst, done, mark)
 
     @app.command()
     def resolve(
@@ -60,25 +55,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Resolve the open dispute: upheld (credit note or write-off) or rejected (the debtor is told why and
         the ladder goes on where it stopped)."""
-        from dunning.casework import disputes, invoices
+        from dunning.casework import desk_actions
 
         if upheld is None:
             raise UserError("say --upheld or --rejected")
-        require_text("reason", reason)
-        require_line("by", by)
-        amount = common.parse_amount(credit) if credit is not None else None
         inst = common.installation()
         mark = common.dossier_mark(inst)
         with common.db.transaction(inst) as s:
-            inv = invoices.get(s, invoice)
-            task = disputes.resolve(
-                s, inv, upheld=upheld, now=common.clock.now(s), by=by, reason=reason, credit=amount, write_off=write_off
-            )
-            step, left = task.step, invoices.open_amount(s, inv)
-            currency = inv.currency
-        verdict = "upheld" if upheld else "rejected"
-        typer.echo(f"{invoice}: {step} {verdict}; open {currency} {left:.2f}")
-        _wake(inst, invoice, mark)
+            done = desk_actions.resolve_dispute(s, invoice, upheld, reason, credit, write_off, by,
+                                                common.clock.now(s))
+        _report(inst, done, mark)
 
     @app.command()
     def plan(
@@ -91,25 +77,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Agree a payment plan: the instalments add up to the open amount plus agreed costs. The debtor gets
         the plan in writing; the run waits instalment by instalment."""
-        from decimal import Decimal, InvalidOperation
+        from dunning.casework import desk_actions
 
-        from dunning.casework import invoices, plans
-
-        require_line("by", by)
-        instalments = [plans.parse_instalment(text, n) for n, text in enumerate(instalment or [], start=1)]
-        try:
-            extra = Decimal(costs)
-        except InvalidOperation:
-            raise UserError(f"--costs {costs!r} is not an amount (use a dot, e.g. 25.00)") from None
+        instalments = [_instalment(text, n) for n, text in enumerate(instalment or [], start=1)]
         inst = common.installation()
         mark = common.dossier_mark(inst)
         with common.db.transaction(inst) as s:
-            inv = invoices.get(s, invoice)
-            agreed = plans.agree(s, inv, instalments, common.clock.now(s), costs=extra, by=by)
-            total = sum((i.amount for i in agreed.instalments), Decimal("0.00"))
-            count, currency = len(agreed.instalments), inv.currency
-        typer.echo(f"{invoice}: payment plan of {count} instalments, {currency} {total:.2f} in all, agreed")
-        _wake(inst, invoice, mark)
+            done = desk_actions.agree_plan(s, invoice, instalments, costs, by, common.clock.now(s))
+        _report(inst, done, mark)
 
     @app.command()
     def disputes(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
@@ -137,6 +112,25 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             who = r["responsible"] or "nobody named"
             typer.echo(f"{r['invoice']:<14} due {r['due_on']}  {who:<16} {r['debtor']}: {r['reason']}")
+
+
+def _instalment(text: str, n: int) -> tuple[date, str]:
+    """'2026-03-01=150.00' -> (the date, the amount as typed): the amount is the desk action's to read, as it
+    reads the form's. Errors name the instalment by its place."""
+    day, sep, amount = text.partition("=")
+    if not sep:
+        raise UserError(f"instalment {n} {text!r}: write it as DATE=AMOUNT, e.g. 2026-03-01=150.00")
+    try:
+        return date.fromisoformat(day.strip()), amount
+    except ValueError:
+        raise UserError(f"instalment {n} {text!r}: date {day.strip()!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _report(inst: Any, done: Done, mark: int) -> None:
+    """What the desk action did, as it says it; then its invoice's run is handed the new facts, if it names one."""
+    typer.echo(done.line)
+    if done.wake is not None:
+        _wake(inst, done.wake, mark)
 
 
 def _wake(inst: Any, invoice: str, mark: int) -> None:

@@ -4,7 +4,6 @@ the daily overview and the print queue."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -15,12 +14,10 @@ from dunning.cli.common import (
     clock,
     db,
     installation,
-    parse_amount,
     parse_date,
     print_json,
 )
 from dunning.domain.errors import UserError
-from dunning.domain.fields import require_line, require_text
 
 verbs = typer.Typer()
 import_app = typer.Typer(no_args_is_help=True, help="Import data.")
@@ -105,7 +102,7 @@ def import_open_items(
     items = read_open_items_file(file, _read_options(inst, encoding, delimiter, columns))
     with db.transaction(inst) as s:
         report = sync_open_items(s, str(file), items, day, clock.now(s), force=force,
-                                 max_share=Decimal(str(inst.open_items_max_settle_share)))
+                                 max_share=inst.open_items_max_settle_share)
         if dry_run:
             s.rollback()
     typer.echo(("would be: " if dry_run else "") + report.summary(str(file)))
@@ -126,17 +123,13 @@ def pay(
     on: Annotated[str | None, typer.Option("--date", help="Payment date (default: today).")] = None,
 ) -> None:
     """Register a payment on an invoice."""
-    from dunning.casework import invoices
+    from dunning.casework import desk_actions
 
+    paid_on = parse_date(on) if on else None
     inst = installation()
-    value = parse_amount(amount)
     with db.transaction(inst) as s:
-        inv = invoices.get(s, invoice)
-        now = clock.now(s)
-        paid_on = parse_date(on) if on else clock.local(now).date()
-        invoices.register_payment(s, inv, value, paid_on, now)
-        remaining = invoices.open_amount(s, inv)
-    typer.echo(f"{invoice}: payment of {inv.currency} {value:.2f} registered; open {inv.currency} {remaining:.2f}")
+        done = desk_actions.register_payment(s, invoice, amount, paid_on, clock.now(s))
+    typer.echo(done.line)  # the next sweep hands the payment to the run
 
 
 @verbs.command()
@@ -163,15 +156,12 @@ def note(
     by: Annotated[str, typer.Option(help="Your name.")] = "",
 ) -> None:
     """Add a personal paragraph to the next message of an invoice (every channel of that step carries it)."""
-    from dunning.casework import invoices, personal_notes
+    from dunning.casework import desk_actions
 
-    require_text("text", text)
-    require_line("by", by)
     inst = installation()
     with db.transaction(inst) as s:
-        inv = invoices.get(s, invoice)
-        personal_notes.add(s, inv, text, by.strip() or None, clock.now(s))
-    typer.echo(f"{invoice}: note added; it goes with the next message (see it with `dunning preview`)")
+        done = desk_actions.add_note(s, invoice, text, by, clock.now(s))
+    typer.echo(done.line)
 
 
 @verbs.command()
@@ -182,18 +172,12 @@ def hold(
     by: Annotated[str, typer.Option(help="Your name.")] = "",
 ) -> None:
     """Put a debtor on credit hold (no new deliveries), or lift it with --off."""
-    from dunning.casework import holds
+    from dunning.casework import desk_actions
 
     inst = installation()
     with db.transaction(inst) as s:
-        d = holds.get_debtor(s, debtor)
-        now = clock.now(s)
-        if off:
-            changed = holds.lift(s, d, now, by.strip() or None)
-            typer.echo(f"{debtor}: credit hold lifted" if changed else f"{debtor}: was not on hold")
-            return
-        changed = holds.put_on_hold(s, d, reason.strip(), now, key=f"{d.number}:hold:{now.isoformat()}")
-        typer.echo(f"{debtor}: on credit hold" if changed else f"{debtor}: already on hold since {d.hold_since}")
+        done = desk_actions.credit_hold(s, debtor, reason, off, by, clock.now(s))
+    typer.echo(done.line)
 
 
 @verbs.command()

@@ -6,6 +6,7 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from dunning.domain.errors import UserError
@@ -82,7 +83,7 @@ class Installation:
     default_debtor_kind: str = "business"
     default_payment_term_days: int = 30
     # The open-items sync refuses a list that would settle more than this share of the open invoices (--force).
-    open_items_max_settle_share: float = 0.5
+    open_items_max_settle_share: Decimal = Decimal("0.5")
     # What the people of this installation read: the resume forms, the sheets, the daily overview, the reports.
     # Messages to a debtor are in the debtor's own language.
     language: str = "nl"
@@ -180,8 +181,9 @@ def load(home_dir: Path | None = None) -> Installation:
     if "default_debtor_kind" in values:
         values["default_debtor_kind"] = KIND_ALIASES.get(kind, kind)
     share = values.get("open_items_max_settle_share", 0.5)
-    if not isinstance(share, int | float) or not 0 < share <= 1:
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
         raise UserError(f"{settings}: open_items_max_settle_share: a share above 0 and at most 1, got {share!r}")
+    values["open_items_max_settle_share"] = Decimal(str(share))  # TOML gives a float; the sync compares money
     language = values.get("language", "nl")
     if language not in LANGUAGES:
         raise UserError(f"{settings}: language: {' or '.join(LANGUAGES)}, got {language!r}")

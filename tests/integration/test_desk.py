@@ -45,7 +45,7 @@ def two_invoices(installation):
         (["plan", "F-1"], "a payment plan needs at least one --instalment DATE=AMOUNT"),
         (["plan", "F-1", "--instalment", "2026-04-01"], "instalment 1 '2026-04-01': write it as DATE=AMOUNT"),
         (["plan", "F-1", "--instalment", "2026-04-31=300.00"], "instalment 1 '2026-04-31=300.00': date"),
-        (["plan", "F-1", "--instalment", "2026-04-01=3,00"], "instalment 1 '2026-04-01=3,00': amount '3,00'"),
+        (["plan", "F-1", "--instalment", "2026-04-01=3,00"], "instalment 1: amount '3,00' is not a number (use a dot)"),
         (["plan", "F-1", "--instalment", "2026-04-01=1e30"], "instalment 1: amount 1E+30 is too large"),
         (["plan", "F-1", "--instalment", "2026-04-01=150.00", "--instalment", "2026-03-31=150.00"],
          "instalment 2: 2026-03-31 is not after instalment 1"),
