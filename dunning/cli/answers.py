@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -110,6 +110,9 @@ def call(
         plan_requested=plan_requested,
         send_copy=send_copy,
     )
+    if outcome.promised_on is not None:
+        _require_future(outcome.promised_on)
+
     def complete(s: Any, t: Any, now: datetime) -> bool:
         from dunning.casework import invoices, policies
 
@@ -149,6 +152,17 @@ def approve(
     _answer(invoice, TaskKind.approval, lambda s, t, now: complete_approval(s, t, answer, now))
 
 
+def _require_future(promised_on: date) -> None:
+    """A promise is to pay by a day to come (today counts), by the installation's clock."""
+    from dunning.domain.time import local
+
+    with db.transaction(installation()) as s:
+        today = local(clock.now(s)).date()
+    if promised_on < today:
+        raise UserError(f"--promise {promised_on} is in the past (today is {today}): a promise is to pay by a day "
+                        "to come")
+
+
 def _answer(invoice: str, kind: Any, complete: Any) -> None:
     """Record the answer in the database first (it is the truth), then resume the run with the same input.
     Should the resume fail, the next sweep hands the run the recorded answer. A call joined to another
@@ -169,6 +183,14 @@ def _answer(invoice: str, kind: Any, complete: Any) -> None:
     prefect_env(inst)
     from prefect.client.orchestration import get_client
     from prefect.flow_runs import resume_flow_run
+
+    def reachable() -> None:
+        with get_client(sync_client=True) as client:
+            client.hello()
+
+    # Nothing is recorded unless the engine can take the answer now: an answer recorded while it is away would
+    # leave the collector with an error and a retry told the task is done.
+    engine_call(reachable, inst)
 
     from dunning.casework.answers import form_input
     from tasks.sweep import wait_until_settled, wake
