@@ -42,7 +42,7 @@ from tasks.casework import (
     schedule_wake,
     wake_runs,
 )
-from tasks.messages import plan_route, print_letter, send_step
+from tasks.messages import HELD, plan_route, print_letter, send_step
 from tasks.runtime import installation
 
 # Suspended runs fail when their pause times out; a collection case may wait for months.
@@ -157,7 +157,9 @@ async def send_message(invoice_number: str, step: Step, now: datetime, policy: P
                 await wait_until(invoice_number, now + timedelta(days=1), f"the {step} letter is waiting to be posted")
             continue
         try:
-            await send_step(invoice_number, step)
+            if await send_step(invoice_number, step) == HELD:
+                await wait_until(invoice_number, now + timedelta(days=1),
+                                 f"the {step} waits for a person to confirm its interest rate")
         except TransientMailError:
             # The message stays queued; try again later without holding a process.
             await wait_until(invoice_number, now + timedelta(minutes=15), f"mail server unavailable for the {step}")

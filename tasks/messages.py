@@ -19,6 +19,7 @@ from dunning.storage.config import Installation
 from dunning.storage.models import Setting
 from tasks.runtime import installation
 
+HELD = "held"  # send_step's status for a message held until a person confirms its interest rate
 CRASH_AFTER_SEND = "test.crash_after_send"  # fault injection for the crash test: the outbox key to die after
 
 
@@ -57,6 +58,11 @@ async def send_step(invoice_number: str, step: Step | str) -> str:
             if why:
                 log.warning("%s: %s by e-mail: %s: %s", invoice_number, step, status, why)
             return status
+        case sending.Held(lead=why):
+            # Interest at a rate row nobody confirmed: nothing goes out until a person does (noted in the dossier,
+            # named in the overview); the run looks again tomorrow.
+            log.warning("%s: %s by e-mail held: %s", invoice_number, step, why)
+            return HELD
         case sending.WaitForLead(lead):
             # Another invoice's run sends this one message (and records it for us): not yet done, so wait.
             raise TransientMailError(f"goes out in one message with {lead}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient, get_client
@@ -21,15 +20,12 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Completed, Scheduled
-from sqlalchemy import select
 
 from dunning.casework import invoices, policies, wakeups
-from dunning.domain.kinds import LineStatus
-from dunning.domain.wakeups import courtesy_call_due
-from dunning.law import missing_rate_warning
+from dunning.law import rate_table_warnings
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import BankLine, Invoice
+from dunning.storage.models import BankLine
 
 SETTLED = {StateType.PAUSED, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
@@ -47,11 +43,11 @@ class SweepReport:
 
 
 def rate_warnings(inst: Installation) -> list[str]:
-    """Statutory interest tables that lack a row for the current half-year (dunning/law/data/README.md)."""
+    """Statutory interest tables that lack a row for the current half-year, and rows marked unverified that no
+    person confirmed (dunning/law/data/README.md)."""
     with db.transaction(inst) as s:
         today = clock.local(clock.now(s)).date()
-    found = (missing_rate_warning(kind, today, inst.law_dir) for kind in ("commercial", "non-commercial"))
-    return [w for w in found if w]
+    return [w for kind in ("commercial", "non-commercial") for w in rate_table_warnings(kind, today, inst.law_dir)]
 
 
 def deployment_name(inst: Installation) -> str:
@@ -59,30 +55,12 @@ def deployment_name(inst: Installation) -> str:
 
 
 async def sweep_once(inst: Installation) -> SweepReport:
+    """What is due (`wakeups.due`, no Prefect), then done through the Prefect API."""
     report = SweepReport()
     with db.transaction(inst) as s:
-        now = clock.now(s)
-        today = clock.local(now).date()
-        newly_due = [
-            (i.number, i.debtor.number)
-            for i in s.scalars(
-                select(Invoice).where(
-                    Invoice.flow_run_id.is_(None), Invoice.closed_reason.is_(None), Invoice.due_date < today
-                )
-            )
-            if invoices.open_amount(s, i) > 0
-        ]
-        newly_due += [(i.number, i.debtor.number) for i in _courtesy_calls_due(s, inst, today)]
-        due_wakes = [
-            (i.number, i.flow_run_id)
-            for i in s.scalars(select(Invoice).where(Invoice.flow_run_id.is_not(None), Invoice.wake_at <= now))
-        ]
-        lines_to_ask = list(s.scalars(select(BankLine.id).where(
-            BankLine.status == LineStatus.unmatched, BankLine.flow_run_id.is_(None)).order_by(BankLine.id)))
-        lines_decided = [(line.id, str(line.flow_run_id)) for line in s.scalars(select(BankLine).where(
-            BankLine.status != LineStatus.unmatched, BankLine.flow_run_id.is_not(None)))]
+        found = wakeups.due(s, inst.home, clock.now(s))
     async with get_client() as client:
-        for number, debtor_number in newly_due:
+        for number, debtor_number in found.start:
             run: FlowRun = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
                 deployment_name(inst),
                 parameters={"invoice_number": number},
@@ -97,10 +75,10 @@ async def sweep_once(inst: Installation) -> SweepReport:
             with db.transaction(inst) as s:
                 invoices.get(s, number).flow_run_id = str(run.id)
             report.started[number] = str(run.id)
-        for number, run_id in due_wakes:
+        for number, run_id in found.wake:
             if run_id and await wake(client, inst, number, run_id):
                 report.woken[number] = str(run_id)
-        for line_id in lines_to_ask:
+        for line_id in found.ask:
             run = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
                 f"match-payment/{inst.instance}",
                 parameters={"line_id": line_id},
@@ -114,7 +92,7 @@ async def sweep_once(inst: Installation) -> SweepReport:
             with db.transaction(inst) as s:
                 s.get_one(BankLine, line_id).flow_run_id = str(run.id)
             report.asked[f"payment {line_id}"] = str(run.id)
-        for line_id, run_id in lines_decided:
+        for line_id, run_id in found.decided:
             await _close_if_decided_elsewhere(client, run_id)
             with db.transaction(inst) as s:
                 s.get_one(BankLine, line_id).flow_run_id = None  # looked at once: the run is over
@@ -122,23 +100,6 @@ async def sweep_once(inst: Installation) -> SweepReport:
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
             report.restarted[run.name] = str(run.id)
     return report
-
-
-def _courtesy_calls_due(s, inst: Installation, today: date) -> list[Invoice]:  # type: ignore[no-untyped-def]
-    """Not yet due, but the debtor pays late as a rule and the courtesy call's day has come."""
-    soon = select(Invoice).where(
-        Invoice.flow_run_id.is_(None),
-        Invoice.closed_reason.is_(None),
-        Invoice.due_date >= today,
-        Invoice.due_date <= today + timedelta(days=31),
-    )
-    found = []
-    for invoice in s.scalars(soon):
-        policy = policies.policy_for(inst.home, invoice.debtor.number)
-        history = invoices.lateness_history(s, invoice.debtor, but=invoice)
-        if courtesy_call_due(invoice.due_date, today, history, policy) and invoices.open_amount(s, invoice) > 0:
-            found.append(invoice)
-    return found
 
 
 async def wake(client: PrefectClient, inst: Installation, number: str, run_id: UUID | str) -> bool:

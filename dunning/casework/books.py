@@ -5,25 +5,30 @@ at all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from dunning.casework import debtor_accounts, dossier, invoices
+from dunning.bank.references import payment_reference
+from dunning.casework import dossier, invoices
 from dunning.documents.records import DebtorRecord, DocumentError, DocumentKind, InvoiceRecord
 from dunning.documents.spreadsheet import row_error
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, DebtorKind, PaymentKind
-from dunning.storage.models import Debtor, DebtorCredit, Invoice, Payment, Setting
+from dunning.storage.models import Debtor, DebtorAccount, DebtorCredit, Invoice, Payment, Setting
 
 ZERO = Decimal("0.00")
+CHUNK = 500  # numbers per IN (...): well within every database's limit on bound parameters
+BULK = 5000  # rows per INSERT (executemany)
 
 # What of a debtor the newest export knows better than we do.
 _DEBTOR_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "contact_name", "company_id",
                   "vat_id", "call_times")
+_NEW_DEBTOR = (*_DEBTOR_FIELDS, "kind", "language", "preferred_channel")  # every row names every column
 
 
 @dataclass
@@ -45,72 +50,190 @@ class TakenIn:
 
 def take_in(session: Session, file: str, records: list[InvoiceRecord], now: datetime,
             default_kind: DebtorKind = DebtorKind.business) -> TakenIn:
-    """Invoices first, then credit notes (a file may hold an invoice and the credit note against it)."""
+    """Invoices first, then credit notes (a file may hold an invoice and the credit note against it). In bulk:
+    what is known already is read in one query per chunk of numbers, what is new is inserted in one statement
+    per chunk, and everything that can refuse the file is checked before anything is written."""
     report = TakenIn()
-    debtors: dict[str, Debtor] = {}
-    references: set[str] = set()  # payment references given out in this import, not yet flushed
     ordered = sorted(records, key=lambda r: r.kind is DocumentKind.credit_note)
-    for record in ordered:
-        debtor = _debtor(session, record.debtor, debtors, default_kind, report)
-        if record.debtor.iban:
-            debtor_accounts.add(session, debtor, record.debtor.iban, source="import")
-        if record.kind is DocumentKind.credit_note:
-            if _credit(session, file, record, debtor, now):
-                report.credit_notes += 1
-            continue
-        invoice = session.scalars(select(Invoice).where(Invoice.number == record.number)).one_or_none()
-        if invoice is None:
-            session.add(Invoice(
-                number=record.number, debtor=debtor, issue_date=record.issue_date, due_date=record.due_date,
-                amount=record.amount, currency=record.currency,
-                payment_reference=invoices.new_payment_reference(session, record.number, references),
-            ))
-            report.invoices_added += 1
-        elif _correct(session, file, record, invoice, now):
+    bills = [r for r in ordered if r.kind is DocumentKind.invoice]
+    credit_notes = [r for r in ordered if r.kind is DocumentKind.credit_note]
+    known = _known_invoices(session, {r.number for r in bills} | {r.credits_invoice for r in credit_notes
+                                                                   if r.credits_invoice is not None})
+    _check(file, bills, credit_notes, known)
+    debtor_ids = _debtors(session, ordered, default_kind, report)
+    _accounts(session, ordered, debtor_ids)
+    fresh: dict[str, InvoiceRecord] = {}
+    again = []  # an invoice twice in one call (not from a spreadsheet, whose reader refuses or merges that)
+    for record in bills:
+        if record.number in known or record.number in fresh:
+            again.append(record)
+        else:
+            fresh[record.number] = record
+    _insert_invoices(session, list(fresh.values()), debtor_ids)
+    report.invoices_added = len(fresh)
+    booked = _booked_amounts(session, [invoice for invoice, _debtor in known.values()])
+    for record in again:
+        found = known.get(record.number)
+        if found is None:
+            invoice = session.scalars(select(Invoice).where(Invoice.number == record.number)).one()
+            amount, debtor = _booked_amount(session, invoice), invoice.debtor.number
+        else:
+            invoice, debtor = found
+            amount = booked.get(invoice.id, invoice.amount)
+        if _correct(session, file, record, invoice, debtor, now, amount):
             report.invoices_corrected += 1
         else:
             report.invoices_unchanged += 1
-        if record.pdf is not None:
-            report.pdfs[record.number] = record.pdf
-        session.flush()
+        booked.pop(invoice.id, None)  # corrected: the next look reads it anew
+        known.pop(record.number, None)
+    report.pdfs = {r.number: r.pdf for r in bills if r.pdf is not None}
+    for record in credit_notes:
+        if _credit(session, file, record, session.get_one(Debtor, debtor_ids[record.debtor.number]), now):
+            report.credit_notes += 1
+    session.flush()
     return report
 
 
-def _debtor(session: Session, record: DebtorRecord, seen: dict[str, Debtor], default_kind: DebtorKind,
-            report: TakenIn) -> Debtor:
-    debtor = seen.get(record.number) or session.scalars(
-        select(Debtor).where(Debtor.number == record.number)).one_or_none()
-    wanted = {attr: getattr(record, attr) for attr in _DEBTOR_FIELDS}
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _known_invoices(session: Session, numbers: set[str]) -> dict[str, tuple[Invoice, str]]:
+    """The invoices of these numbers already in the books, with their debtor's number."""
+    found = [invoice for chunk in _chunks(sorted(numbers))
+             for invoice in session.scalars(select(Invoice).where(Invoice.number.in_(chunk)))]
+    # Apart, not joined: by their indexes, whatever the planner believes of tables just filled in bulk.
+    debtors: dict[int, str] = {}
+    for ids in _chunks(sorted({invoice.debtor_id for invoice in found})):
+        debtors |= {i: number for i, number in session.execute(select(Debtor.id, Debtor.number).where(
+            Debtor.id.in_(ids)))}
+    return {invoice.number: (invoice, debtors[invoice.debtor_id]) for invoice in found}
+
+
+def _check(file: str, bills: list[InvoiceRecord], credit_notes: list[InvoiceRecord],
+           known: dict[str, tuple[Invoice, str]]) -> None:
+    """What the books refuse, found before anything is written: an invoice moved to another debtor or currency,
+    a credit note on an invoice that is not there or is another debtor's."""
+    in_file: dict[str, str] = {r.number: r.debtor.number for r in bills}
+    for record in bills:
+        if record.number in known:
+            invoice, debtor = known[record.number]
+            if debtor != record.debtor.number:
+                raise _refusal(file, record, "debtor_number", f"invoice {invoice.number} belongs to debtor "
+                               f"{debtor}, not {record.debtor.number}")
+            if invoice.currency != record.currency:
+                raise _refusal(file, record, "currency", f"invoice {invoice.number} is in {invoice.currency}, "
+                               f"not {record.currency}")
+    for record in credit_notes:
+        if record.credits_invoice is None:
+            continue
+        owner = in_file.get(record.credits_invoice)
+        if record.credits_invoice in known:
+            owner = known[record.credits_invoice][1]
+        if owner is None:
+            raise _refusal(file, record, "credits_invoice", f"credits invoice {record.credits_invoice}, which is "
+                           "not in the books here (import it first)")
+        if owner != record.debtor.number:
+            raise _refusal(file, record, "credits_invoice", f"credits invoice {record.credits_invoice} of debtor "
+                           f"{owner}, not of {record.debtor.number}")
+
+
+def _debtors(session: Session, records: list[InvoiceRecord], default_kind: DebtorKind, report: TakenIn
+             ) -> dict[str, int]:
+    """Debtor number -> id: the newest export knows a debtor's current contact data (the first record of each
+    debtor in the file says it); new debtors are inserted in bulk."""
+    first: dict[str, DebtorRecord] = {}
+    for record in records:
+        first.setdefault(record.debtor.number, record.debtor)
+    ids: dict[str, int] = {}
+    for chunk in _chunks(list(first)):
+        for debtor in session.scalars(select(Debtor).where(Debtor.number.in_(chunk))):
+            ids[debtor.number] = debtor.id
+            # A field the file leaves out stays as it was only where the file has no such field at all (UBL has
+            # no call times, a CSV may lack contact_name).
+            changes = {a: w for a, w in _wanted(first[debtor.number]).items()
+                       if w is not None and getattr(debtor, a) != w}
+            for attr, value in changes.items():
+                setattr(debtor, attr, value)
+            if changes:
+                report.debtors_updated += 1
+    new = [record for number, record in first.items() if number not in ids]
+    for chunk in _chunks(new, BULK):
+        rows = []
+        for record in chunk:
+            channel = Channel.email if record.email else Channel.letter
+            row = {"preferred_channel": channel, "kind": default_kind, "language": "nl"} | _wanted(record)
+            rows.append({attr: row.get(attr) for attr in _NEW_DEBTOR} | {"number": record.number})
+        session.execute(insert(Debtor), rows)
+        ids |= {number: debtor_id for number, debtor_id in session.execute(select(Debtor.number, Debtor.id).where(
+            Debtor.number.in_([r.number for r in chunk])))}
+    report.debtors_added = len(new)
+    return ids
+
+
+def _wanted(record: DebtorRecord) -> dict[str, object]:
+    wanted: dict[str, object] = {attr: getattr(record, attr) for attr in _DEBTOR_FIELDS}
     if record.language:
         wanted["language"] = record.language
     if record.kind is not None:
         wanted["kind"] = record.kind
     if record.preferred_channel:
         wanted["preferred_channel"] = Channel(record.preferred_channel)
-    if debtor is None:
-        channel = Channel.email if record.email else Channel.letter
-        debtor = Debtor(number=record.number, **({"preferred_channel": channel, "kind": default_kind,
-                                                  "language": "nl"} | wanted))
-        session.add(debtor)
-        report.debtors_added += 1
-    elif record.number not in seen:
-        # The newest export knows the debtor's current contact data; a field the file leaves out stays as it was
-        # only where the file has no such field at all (UBL has no call times, a CSV may lack contact_name).
-        changes = {a: w for a, w in wanted.items() if w is not None and getattr(debtor, a) != w}
-        for attr, value in changes.items():
-            setattr(debtor, attr, value)
-        if changes:
-            report.debtors_updated += 1
-    seen[record.number] = debtor
-    return debtor
+    return wanted
 
 
-def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoice, now: datetime) -> bool:
-    """The books changed an invoice: follow them, and say so in its dossier. A lower amount is a credit (what the
-    debtor was told stays on record); a higher one and other dates are the invoice's new facts."""
-    if invoice.debtor.number != record.debtor.number:
+def _accounts(session: Session, records: list[InvoiceRecord], debtor_ids: dict[str, int]) -> None:
+    """The accounts the file says its debtors pay from, once per debtor and account."""
+    wanted = list(dict.fromkeys((debtor_ids[r.debtor.number], r.debtor.iban) for r in records if r.debtor.iban))
+    known: set[tuple[int, str]] = set()
+    for chunk in _chunks(sorted({debtor for debtor, _iban in wanted})):
+        known |= {(debtor, iban) for debtor, iban in session.execute(select(
+            DebtorAccount.debtor_id, DebtorAccount.iban).where(DebtorAccount.debtor_id.in_(chunk)))}
+    rows = [{"debtor_id": debtor, "iban": iban, "source": "import"} for debtor, iban in wanted
+            if (debtor, iban) not in known]
+    for chunk in _chunks(rows, BULK):
+        session.execute(insert(DebtorAccount), chunk)
+
+
+def _insert_invoices(session: Session, records: list[InvoiceRecord], debtor_ids: dict[str, int]) -> None:
+    """New invoices in bulk, each with its payment reference: readable unless another invoice has it."""
+    readable = {r.number: payment_reference(r.number) for r in records}
+    taken: set[str] = set()
+    for chunk in _chunks(sorted(set(readable.values()))):
+        taken |= set(session.scalars(select(Invoice.payment_reference).where(Invoice.payment_reference.in_(chunk))))
+    for chunk in _chunks(records, BULK):
+        rows = []
+        for record in chunk:
+            reference = readable[record.number]
+            if reference in taken:
+                reference = payment_reference(record.number, hashed=True)
+            taken.add(reference)
+            rows.append({"number": record.number, "debtor_id": debtor_ids[record.debtor.number],
+                         "issue_date": record.issue_date, "due_date": record.due_date, "amount": record.amount,
+                         "currency": record.currency, "payment_reference": reference})
+        session.execute(insert(Invoice), rows)
+
+
+def _booked_amounts(session: Session, known: list[Invoice]) -> dict[int, Decimal]:
+    """`_booked_amount` of many invoices: one query per chunk for the corrections that lowered them."""
+    lowered: dict[int, Decimal] = {}
+    for chunk in _chunks([invoice.id for invoice in known]):
+        for invoice_id, amount in session.execute(select(Payment.invoice_id, Payment.amount).where(
+                Payment.invoice_id.in_(chunk), Payment.kind == PaymentKind.credit_note,
+                Payment.reference.like("correction by import%"))):
+            lowered[invoice_id] = lowered.get(invoice_id, ZERO) + amount
+    return {invoice.id: invoice.amount - lowered.get(invoice.id, ZERO) for invoice in known}
+
+
+def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoice, debtor: str, now: datetime,
+             booked: Decimal) -> bool:
+    """The books changed an invoice (of debtor number `debtor`, `booked` as `_booked_amount` says): follow them,
+    and say so in its dossier. A lower amount is a credit (what the debtor was told stays on record); a higher one
+    and other dates are the invoice's new facts."""
+    if debtor != record.debtor.number:
         raise _refusal(file, record, "debtor_number", f"invoice {invoice.number} belongs to debtor "
-                       f"{invoice.debtor.number}, not {record.debtor.number}")
+                       f"{debtor}, not {record.debtor.number}")
     if invoice.currency != record.currency:
         raise _refusal(file, record, "currency", f"invoice {invoice.number} is in {invoice.currency}, "
                        f"not {record.currency}")
@@ -120,7 +243,6 @@ def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoic
         if old != new:
             changes.append(f"{attr.replace('_', ' ')} {old.isoformat()} -> {new.isoformat()}")
             setattr(invoice, attr, new)
-    booked = _booked_amount(session, invoice)
     if record.amount != booked:
         changes.append(f"amount {booked:.2f} -> {record.amount:.2f}")
         if record.amount < booked:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dunning.domain.errors import UserError
-from dunning.domain.policy import DEFAULT, Policy
+from dunning.domain.policy import BUSINESS_COSTS, DEFAULT, Policy
 from dunning.domain.steps import GATES, LADDER, Message
 
 FILENAME = "policies.toml"
@@ -34,6 +34,26 @@ def policy_for(home: Path, debtor_number: str) -> Policy:
 
 
 def load(home: Path) -> tuple[Policy, dict[str, Policy], dict[str, str]]:
+    """The file's policies, parsed once per content: a sweep asks for one debtor's policy after another, and
+    reading is cheap where parsing and checking are not. Keyed by the bytes, not the mtime: two edits within one
+    tick of the file system's clock would look alike."""
+    path = home / FILENAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return _read(home)
+    cached = _LOADED.get(path)
+    if cached is not None and cached[0] == data:
+        return cached[1]
+    loaded = _read(home)
+    _LOADED[path] = (data, loaded)  # should the file change in between, the next call parses it again
+    return loaded
+
+
+_LOADED: dict[Path, tuple[bytes, tuple[Policy, dict[str, Policy], dict[str, str]]]] = {}
+
+
+def _read(home: Path) -> tuple[Policy, dict[str, Policy], dict[str, str]]:
     path = home / FILENAME
     if not path.exists():
         return DEFAULT, {}, {}
@@ -92,6 +112,11 @@ def _value(path: Path, where: str, key: str, value: Any) -> Any:
     if key == "tone":
         if value not in ("formal", "informal"):
             raise UserError(f"{path}: {where}: must be \"formal\" or \"informal\", not {value!r}")
+        return value
+    if key == "business_costs":
+        if value not in BUSINESS_COSTS:
+            choices = ", ".join(f'"{c}"' for c in BUSINESS_COSTS)
+            raise UserError(f"{path}: {where}: must be one of {choices}, not {value!r}")
         return value
     if key == "hold_after":
         if value not in (*LADDER, ""):

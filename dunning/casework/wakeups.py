@@ -1,18 +1,81 @@
-"""Waking a paused run: the domain's rule (`dunning.domain.wakeups`) applied to the stored task it waits on.
-A question that went away is cancelled here; what the run is handed comes back as the form's input."""
+"""What the sweep finds to do (`due`), and waking a paused run: the domain's rule (`dunning.domain.wakeups`)
+applied to the stored task it waits on. A question that went away is cancelled here; what the run is handed
+comes back as the form's input."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunning.casework import answers, human_tasks, invoices
+from dunning.casework import answers, human_tasks, invoices, policies
+from dunning.domain.kinds import LineStatus
 from dunning.domain.ladder import collection_starts
 from dunning.domain.policy import Policy
-from dunning.domain.wakeups import Hand, PauseKey, answer_on_waking
-from dunning.storage.models import HumanTask, Invoice
+from dunning.domain.time import local
+from dunning.domain.wakeups import Hand, PauseKey, answer_on_waking, courtesy_call_day, courtesy_call_due
+from dunning.storage.models import BankLine, Debtor, HumanTask, Invoice
+
+COURTESY_WINDOW_DAYS = 31  # the sweep looks this far ahead for courtesy calls, whatever a policy says
+
+
+@dataclass
+class Due:
+    """What the sweep is to do now: every list is what is due, never the whole book."""
+
+    start: list[tuple[str, str]] = field(default_factory=list)  # (invoice, debtor number): runs to start
+    wake: list[tuple[str, str]] = field(default_factory=list)  # (invoice, run id): runs whose time has come
+    ask: list[int] = field(default_factory=list)  # unmatched bank lines without a run asking a person
+    decided: list[tuple[int, str]] = field(default_factory=list)  # (bank line, run id): decided elsewhere
+
+
+def due(session: Session, home: Path, now: datetime) -> Due:
+    """The sweep's decisions at `now`, in a handful of indexed queries: open invoices past their due date
+    without a run, courtesy calls whose day has come, runs whose wake-up time has come, bank lines to ask a
+    person about, and runs of bank lines decided elsewhere. The policies are read once."""
+    today = local(now).date()
+    found = Due()
+    unstarted = (Invoice.flow_run_id.is_(None), Invoice.closed_reason.is_(None))
+    newly_due = (select(Invoice.number, Debtor.number).join(Debtor, Debtor.id == Invoice.debtor_id)
+                 .where(*unstarted, Invoice.due_date < today, invoices.is_open_sql()).order_by(Invoice.id))
+    found.start = [(number, debtor) for number, debtor in session.execute(newly_due)]
+    found.start += _courtesy_calls_due(session, home, today)
+    wakes = (select(Invoice.number, Invoice.flow_run_id)
+             .where(Invoice.flow_run_id.is_not(None), Invoice.wake_at <= now).order_by(Invoice.id))
+    found.wake = [(number, run_id) for number, run_id in session.execute(wakes) if run_id is not None]
+    found.ask = list(session.scalars(select(BankLine.id).where(
+        BankLine.status == LineStatus.unmatched, BankLine.flow_run_id.is_(None)).order_by(BankLine.id)))
+    found.decided = [(line_id, str(run_id)) for line_id, run_id in session.execute(select(
+        BankLine.id, BankLine.flow_run_id).where(
+        BankLine.flow_run_id.is_not(None), BankLine.status != LineStatus.unmatched).order_by(BankLine.id))]
+    return found
+
+
+def _courtesy_calls_due(session: Session, home: Path, today: date) -> list[tuple[str, str]]:
+    """Not yet due, but the debtor pays late as a rule and the courtesy call's day has come: only invoices within
+    the longest courtesy-call term of any policy are read, and the paid history of their debtors alone."""
+    default, named, by_debtor = policies.load(home)
+    calling = [p for p in (default, *named.values()) if p.late_payer_invoices > 0]
+    if not calling:
+        return []
+    ahead = min(COURTESY_WINDOW_DAYS, max(p.courtesy_call_days for p in calling))
+    soon = (select(Invoice.id, Invoice.number, Invoice.due_date, Invoice.debtor_id, Debtor.number)
+            .join(Debtor, Debtor.id == Invoice.debtor_id)
+            .where(Invoice.flow_run_id.is_(None), Invoice.closed_reason.is_(None), Invoice.due_date >= today,
+                   Invoice.due_date <= today + timedelta(days=ahead), invoices.is_open_sql())
+            .order_by(Invoice.id))
+    candidates = []
+    for invoice_id, number, due_date, debtor_id, debtor in session.execute(soon):
+        policy = named[by_debtor[debtor]] if debtor in by_debtor else default
+        if courtesy_call_day(due_date, today, policy):
+            candidates.append((invoice_id, number, due_date, debtor_id, debtor, policy))
+    # Each candidate is open, so it is in no debtor's paid history: one read of the histories serves them all.
+    histories = invoices.lateness_histories(session, {c[3] for c in candidates}, but={c[0] for c in candidates})
+    return [(number, debtor) for _id, number, due_date, debtor_id, debtor, policy in candidates
+            if courtesy_call_due(due_date, today, histories.get(debtor_id, ()), policy)]
 
 
 @dataclass(frozen=True)

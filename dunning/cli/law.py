@@ -1,8 +1,9 @@
-"""`dunning claim` and `dunning letter-term`: the law module from the command line. Fast paths: they import
-neither Prefect nor SQLAlchemy."""
+"""`dunning claim`, `dunning letter-term` and `dunning law confirm-rate`: the law module from the command line.
+Fast paths: they import neither Prefect nor SQLAlchemy."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 from collections.abc import Callable
@@ -16,8 +17,22 @@ import typer
 
 from dunning.domain.errors import UserError
 from dunning.domain.kinds import KIND_ALIASES, DebtorKind
-from dunning.law import Claim, DataFileError, MissingRateError, Term, compute_claim, fourteen_day_term
+from dunning.law import (
+    CONFIRMATIONS_FILE,
+    CONFIRMATIONS_HEADER,
+    Claim,
+    DataFileError,
+    MissingRateError,
+    Term,
+    compute_claim,
+    describe_row,
+    fourteen_day_term,
+    load_confirmations,
+    load_rates,
+    unconfirmed,
+)
 from dunning.law import missing_rate_warning as _missing_rate_warning
+from dunning.law.rates import rate_kind
 
 _KINDS = {**{k.value: k.value for k in DebtorKind}, **KIND_ALIASES}  # what --kind takes
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
@@ -176,8 +191,8 @@ KIND_HELP = "consumer (BW 6:119) or business (BW 6:119a; 'commercial' works too)
 
 
 def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None) -> None:
-    """Add `claim` and `letter-term` to the main app. `law_dir` gives the installation's override directory
-    for the data files (e.g. DUNNING_HOME/law/), asked only when a command runs."""
+    """Add `claim`, `letter-term` and `law confirm-rate` to the main app. `law_dir` gives the installation's
+    override directory for the data files (e.g. DUNNING_HOME/law/), asked only when a command runs."""
 
     @app.command("claim")
     def claim(
@@ -210,3 +225,52 @@ def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None
     ) -> None:
         """The 14-dagenbrief term: presumed delivery and the last day to pay (BW 6:96 lid 6)."""
         run_letter_term(posted, email=email, as_json=as_json, law_dir=law_dir())
+
+    law_app = typer.Typer(no_args_is_help=True, help="The law's tables: a person's confirmation of a rate row.")
+    app.add_typer(law_app, name="law")
+
+    @law_app.command("confirm-rate")
+    def confirm_rate(
+        table: Annotated[str, typer.Argument(help="commercial (business) or non-commercial (consumer)")],
+        effective_from: Annotated[str, typer.Argument(help="The row's date (YYYY-MM-DD)")],
+        by: Annotated[str | None, typer.Option("--by", help="Who checked it (default: the login name)")] = None,
+    ) -> None:
+        """Confirm a statutory interest rate row marked unverified, after checking it against the official source
+        (rijksoverheid.nl "Wettelijke rente"): messages stating interest at it no longer wait."""
+        typer.echo(run_confirm_rate(table, effective_from, by=by, law_dir=law_dir(), now=_now()))
+
+
+def _now() -> datetime:
+    # The edge: a person's confirmation is dated by the wall clock, in Amsterdam time.
+    return datetime.now(ZoneInfo("Europe/Amsterdam")).replace(microsecond=0)
+
+
+def run_confirm_rate(table: str, effective_from: str, *, by: str | None, law_dir: Path | None, now: datetime) -> str:
+    """Record who confirmed which row at which percent, and when, in DUNNING_HOME/law/confirmed_rates.csv."""
+    if law_dir is None:
+        raise UserError("confirming a rate needs an installation (DUNNING_HOME)")
+    start = parse_date(effective_from, "DATE")
+    try:
+        kind = rate_kind(table)
+        row = next((r for r in load_rates(kind, law_dir) if r.effective_from == start), None)
+        confirmed = load_confirmations(law_dir)
+    except ValueError as e:  # DataFileError is a ValueError
+        raise UserError(str(e)) from None
+    if row is None:
+        raise UserError(f"the {kind} rate table has no row from {start.isoformat()}")
+    if row.verified:
+        return f"{describe_row(kind, row)} is not marked unverified: nothing to confirm"
+    if not unconfirmed(kind, (row,), confirmed):
+        return f"{describe_row(kind, row)} was confirmed already"
+    who = (by or getpass.getuser()).strip()
+    if not who or any(c in who for c in ",\"\r\n"):
+        raise UserError(f"--by: a name without commas, quotes or line breaks, not {who!r}")
+    path = law_dir / CONFIRMATIONS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.is_file() or not path.read_text(encoding="utf-8").strip()
+    with path.open("a", encoding="utf-8") as f:
+        if new:
+            f.write(f"# Rate rows marked unverified that a person checked (dunning law confirm-rate)\n"
+                    f"{CONFIRMATIONS_HEADER}\n")
+        f.write(f"{kind},{start.isoformat()},{row.percent},{who},{now.isoformat()}\n")
+    return f"confirmed {describe_row(kind, row)} by {who}, {now.isoformat()}: recorded in {path}"

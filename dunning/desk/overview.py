@@ -1,21 +1,25 @@
 """The daily overview: what needs a person today. Nothing waits silently: open calls, approvals and disputes
 (with who sorts them out and by when), payment plans debtors asked for, letters not yet posted, debtors on
-credit hold, and gaps in the law's rate tables; and the link to the Prefect UI's list of the runs that wait for
-a person, by the tags those runs carry. In the installation's language (settings.toml `language`)."""
+credit hold, gaps and unconfirmed unverified rows in the law's rate tables and the messages they hold; and the
+link to the Prefect UI's list of the runs that wait for a person, by the tags those runs carry. In the
+installation's language (settings.toml `language`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from urllib.parse import quote
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import holds, human_tasks, plans, policies
 from dunning.domain.ladder import asked_on, plan_request_ends
 from dunning.domain.time import local
-from dunning.law import missing_rate_warning
+from dunning.law import rate_table_warnings
 from dunning.messaging import print_queue
+from dunning.messaging.sending import HELD_KEY
 from dunning.storage.config import Installation
+from dunning.storage.models import DossierEntry, Invoice
 
 # What a paused run waits for, as a tag on the run in the Prefect UI's run list (tasks/run_tags.py sets them):
 # a person (one of AWAITING) or the calendar (WAITING), never both, and none while the run goes on.
@@ -99,7 +103,8 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
         for d in holds.on_hold(session)
         if d.hold_since is not None
     ]
-    warnings = [w for k in ("commercial", "non-commercial") if (w := missing_rate_warning(k, today, inst.law_dir))]
+    warnings = [w for k in ("commercial", "non-commercial") for w in rate_table_warnings(k, today, inst.law_dir)]
+    warnings += _held_for_rates(session, warnings)
     ui = ui_url(inst)
     return {
         "date": today.isoformat(),
@@ -114,6 +119,26 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
         "holds": on_hold,
         "warnings": warnings,
     }
+
+
+def _held_for_rates(session: Session, rate_warnings: list[str]) -> list[str]:
+    """One line per message of an open invoice held for an unconfirmed rate row (`sending.Held`), while a row it
+    waits for is still named among `rate_warnings`."""
+    query = (
+        select(DossierEntry, Invoice)
+        .join(Invoice, Invoice.id == DossierEntry.invoice_id)
+        .where(DossierEntry.key.contains(f":{HELD_KEY}:"), Invoice.closed_reason.is_(None))
+        .order_by(DossierEntry.id)
+    )
+    lines = []
+    for entry, invoice in session.execute(query):
+        rows = [r for r in (entry.data or {}).get("unconfirmed_rates", [])
+                if any(f"rate from {r['from']} " in w and f" {r['table']} " in w for w in rate_warnings)]
+        if rows:
+            waits = ", ".join(r["row"] for r in rows)
+            lines.append(f"warning: the {(entry.data or {}).get('step')} of invoice {invoice.number} is held until "
+                         f"a person confirms {waits}")
+    return lines
 
 
 def _plan_request(r: plans.PlanRequest, inst: Installation, today: date) -> dict:

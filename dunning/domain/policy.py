@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
+BUSINESS_COSTS = ("charge", "announce", "never")  # the choices of Policy.business_costs
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -30,6 +32,10 @@ class Policy:
     working_hour: time = time(9, 0)  # wake-ups happen at this local time
     hold_after: str | None = "ingebrekestelling"  # the step after which the debtor goes on credit hold
     tone: str = "formal"  # the greeting: "formal" ("Geachte heer Jansen,") or "informal" ("Beste Jan,")
+    # a business debtor's collection costs (BW 6:96 lid 4; consumers always get the 14-dagenbrief, lid 6):
+    # "charge" them in the ingebrekestelling, "announce" them there and claim them once its term has passed
+    # (the incasso-aankondiging, the hand-off), or "never" claim them
+    business_costs: str = "charge"
 
 
 DEFAULT = Policy()

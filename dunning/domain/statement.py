@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from dunning.domain.policy import BUSINESS_COSTS
 from dunning.law import collection_costs, compute_claim, missing_rate_warning
 
 _ZERO = Decimal("0.00")
@@ -31,10 +32,10 @@ class Statement:
     principal: Decimal  # the part of the invoice still open after BW 6:44
     interest: Decimal  # statutory interest owed today
     interest_from: date | None  # first day of interest; None while none runs yet
-    costs: Decimal  # business: owed now; consumer: charged only if the 14-day term passes unpaid
+    costs: Decimal  # owed now when due_now == due_after_term; else charged only if the term passes unpaid
     costs_vat: bool
     due_now: Decimal  # what settles the claim today
-    due_after_term: Decimal  # consumer: due_now plus the costs; business: due_now
+    due_after_term: Decimal  # due_now plus the costs announced (consumer; business_costs = "announce"), else due_now
     warnings: tuple[str, ...] = ()
     payments: tuple[Applied, ...] = ()  # what was paid, and how the law applied it (BW 6:44)
 
@@ -54,6 +55,14 @@ class Statement:
                 for a in self.payments
             ],
         }
+
+
+def _business_costs_from(business_costs: str, term_deadline: date | None, today: date) -> date:
+    """The day a business's costs fall due under a deferring setting: the day after the term of the letter that
+    announced them (not before tomorrow while none was given), or never."""
+    if business_costs == "never":
+        return date.max
+    return (term_deadline or today) + timedelta(days=1)
 
 
 def interest_start(*, consumer: bool, due_date: date, default_notice_deadline: date | None) -> date | None:
@@ -78,7 +87,14 @@ def state_claim(
     term_deadline: date | None = None,
     vat_on_costs: bool = False,
     law_dir: Path | None = None,
+    business_costs: str = "charge",
 ) -> Statement:
+    """The claim as of `today`. `business_costs` (the policy's setting; consumers are unaffected): "charge" claims
+    a business's costs at once (BW 6:96 lid 4); "announce" states them as what follows if `term_deadline` passes
+    unpaid, and claims them from the day after it; "never" claims none."""
+    if business_costs not in BUSINESS_COSTS:
+        raise ValueError(f"business_costs must be one of {', '.join(BUSINESS_COSTS)}, not {business_costs!r}")
+    deferred = not consumer and business_costs != "charge"
     paid = [(on, value) for on, value in payments if on <= today]
     start = interest_start(consumer=consumer, due_date=due_date, default_notice_deadline=default_notice_deadline)
     interest_from = start if start is not None and start <= today else None
@@ -92,11 +108,12 @@ def state_claim(
         rates_dir=law_dir,
         # A consumer owes costs only after the 14-dagenbrief's term (6:96 lid 6): never on the letter's own day.
         term_deadline=(term_deadline or today) if consumer else None,
+        costs_from=_business_costs_from(business_costs, term_deadline, today) if deferred else None,
     )
-    if consumer and claim.collection_costs == 0:
-        # Before the term has run: the 14-dagenbrief states the exact costs that will be charged, over the
-        # principal left (6:96 lid 6).
-        costs = collection_costs(claim.outstanding_principal, consumer=True, vat=vat_on_costs)
+    if (consumer or business_costs == "announce") and claim.collection_costs == 0:
+        # Before the term has run: the 14-dagenbrief (6:96 lid 6), or a business letter under "announce", states
+        # the exact costs that will be charged, over the principal left.
+        costs = collection_costs(claim.outstanding_principal, consumer=consumer, vat=vat_on_costs)
         due_now = claim.outstanding
         due_after = due_now + costs
     else:

@@ -21,9 +21,14 @@ from dunning.domain.steps import Step, StepKind
 
 def courtesy_call_due(due_date: date, today: date, past_lateness: tuple[int, ...], policy: Policy) -> bool:
     """Not yet due, but the debtor pays late as a rule and the courtesy call's day has come."""
-    if due_date < today or due_date - timedelta(days=policy.courtesy_call_days) > today:
+    return courtesy_call_day(due_date, today, policy) and usually_late(past_lateness, policy)
+
+
+def courtesy_call_day(due_date: date, today: date, policy: Policy) -> bool:
+    """From the courtesy call's day until the due date itself (for a debtor the policy calls at all)."""
+    if policy.late_payer_invoices == 0:
         return False
-    return usually_late(past_lateness, policy)
+    return not (due_date < today or due_date - timedelta(days=policy.courtesy_call_days) > today)
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,28 @@ from dunning.law.holidays import (
 )
 from dunning.law.interest import Period, commercial_interest_start
 from dunning.law.limitation import limitation_date
-from dunning.law.rates import MissingRateError, Rate, load_rates, missing_rate_warning
+from dunning.law.rates import (
+    CONFIRMATIONS_FILE,
+    CONFIRMATIONS_HEADER,
+    Confirmation,
+    MissingRateError,
+    Rate,
+    describe_row,
+    load_confirmations,
+    load_rates,
+    missing_rate_warning,
+    rate_table_warnings,
+    rates_holding,
+    unconfirmed,
+)
 from dunning.law.terms import Term, fourteen_day_term, term_expired
 
 __all__ = [
+    "CONFIRMATIONS_FILE",
+    "CONFIRMATIONS_HEADER",
     "AppliedPayment",
     "Claim",
+    "Confirmation",
     "DataFileError",
     "DeclaredDay",
     "MissingRateError",
@@ -41,15 +57,20 @@ __all__ = [
     "commercial_interest_start",
     "compute_claim",
     "declared_days",
+    "describe_row",
     "easter_sunday",
     "fourteen_day_term",
     "is_atw_holiday",
     "is_atw_rest_day",
     "limitation_date",
+    "load_confirmations",
     "load_rates",
     "may_contact",
     "missing_rate_warning",
     "next_contact_moment",
+    "rate_table_warnings",
+    "rates_holding",
     "term_expired",
+    "unconfirmed",
     "unverified_declared_days",
 ]

@@ -134,6 +134,7 @@ def compute_claim(
     vat: bool = False,
     rates_dir: Path | str | None = None,
     term_deadline: date | None = None,
+    costs_from: date | None = None,
 ) -> Claim:
     """The claim as of the start of `as_of`: interest for each day interest_from <= d < as_of, payments made
     on or before `as_of`.
@@ -141,14 +142,21 @@ def compute_claim(
     Consumers get the non-commercial rate (BW 6:119), businesses the commercial one (6:119a). Collection
     costs fall due at `interest_from` (businesses: 6:96 lid 4, the day after the payment deadline) or, for a
     consumer whose 14-dagenbrief term is given as `term_deadline`, the day after that deadline (6:96 lid 6);
-    before that they are 0 and payments go to interest and principal only."""
+    before that they are 0 and payments go to interest and principal only. `costs_from` sets that day for a
+    business whose creditor claims them later than the law allows (or never: `date.max`); the law sets a
+    minimum claim, not a duty to claim (6:96 lid 4)."""
     amount = as_money(principal, "principal")
     if amount < 0:
         raise ValueError("principal must not be negative")
     if as_of < interest_from:
         raise ValueError(f"as-of date {as_of.isoformat()} is before interest-from {interest_from.isoformat()}")
     pays = _payments(payments, as_of)
-    costs_from = term_deadline + _DAY if consumer and term_deadline is not None else interest_from
+    if consumer and term_deadline is not None:
+        costs_from = term_deadline + _DAY
+    elif not consumer and costs_from is not None:
+        costs_from = max(costs_from, interest_from)
+    else:
+        costs_from = interest_from
     ledger = _Ledger(cents(amount), costs_from, (consumer, vat))
     rates = load_rates("non-commercial" if consumer else "commercial", rates_dir)
 

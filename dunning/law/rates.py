@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
-from dunning.law.datafiles import DataFileError, rows
+from dunning.law.datafiles import DataFileError, file_rows, override_path, rows
 
 RateKind = Literal["commercial", "non-commercial"]
 
@@ -92,3 +93,89 @@ def missing_rate_warning(kind: str, today: date, directory: Path | str | None = 
         f"warning: the {k} statutory interest table has no row for the half-year from {start.isoformat()} "
         f"(latest: {last}); add it to {_FILES[k]}"
     )
+
+
+# -- a person's confirmation of a row marked unverified -----------------------------------------------------
+
+CONFIRMATIONS_FILE = "confirmed_rates.csv"  # in the installation's law directory (DUNNING_HOME/law/)
+CONFIRMATIONS_HEADER = "table,effective_from,rate_percent,confirmed_by,confirmed_at"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A person checked a rate row marked unverified against the official source: that row, at that percent."""
+
+    kind: RateKind
+    effective_from: date
+    percent: Decimal
+    by: str
+    at: str  # when, as written (ISO 8601)
+
+
+def load_confirmations(directory: Path | str | None) -> tuple[Confirmation, ...]:
+    """The confirmations in the installation's `confirmed_rates.csv` (none without one; nothing is packaged:
+    a confirmation is a person's, for their installation)."""
+    path = override_path(CONFIRMATIONS_FILE, directory)
+    if path is None:
+        return ()
+    found = []
+    for where, row in file_rows(path):
+        try:
+            kind = rate_kind(row["table"])
+            start = date.fromisoformat(row["effective_from"])
+            percent = Decimal(row["rate_percent"])
+        except (KeyError, ValueError, InvalidOperation):
+            raise DataFileError(f"{where}: need {CONFIRMATIONS_HEADER}") from None
+        if not row.get("confirmed_by"):
+            raise DataFileError(f"{where}: confirmed_by must name the person who checked the row")
+        found.append(Confirmation(kind, start, percent, row["confirmed_by"], row.get("confirmed_at", "")))
+    return tuple(found)
+
+
+def unconfirmed(kind: str, rates: Iterable[Rate], confirmations: Iterable[Confirmation]) -> tuple[Rate, ...]:
+    """The rows among `rates` marked unverified that no person confirmed at their percent (a row changed after
+    its confirmation needs a new one)."""
+    k = rate_kind(kind)
+    ok = {(c.kind, c.effective_from, c.percent) for c in confirmations}
+    return tuple(r for r in rates if not r.verified and (k, r.effective_from, r.percent) not in ok)
+
+
+def rows_in_force(rates: tuple[Rate, ...], start: date, end: date) -> tuple[Rate, ...]:
+    """The rows that apply to some day from `start` to `end` inclusive (BW 6:120: each from its own date)."""
+    ends = [r.effective_from for r in rates[1:]] + [date.max]
+    return tuple(r for r, until in zip(rates, ends, strict=True) if r.effective_from <= end and until > start)
+
+
+def rates_holding(
+    kind: str,
+    rates: tuple[Rate, ...],
+    confirmations: Iterable[Confirmation],
+    interest_from: date | None,
+    today: date,
+) -> tuple[Rate, ...]:
+    """Whether a message may state its interest: the rows marked unverified, not confirmed by a person, that
+    interest from `interest_from` up to `today` runs at. Not empty: the message waits until a person confirmed
+    them (`dunning law confirm-rate`), it never states such a rate silently. No interest stated: nothing holds."""
+    if interest_from is None or interest_from > today:
+        return ()
+    return unconfirmed(kind, rows_in_force(rates, interest_from, today), confirmations)
+
+
+def describe_row(kind: str, rate: Rate) -> str:
+    """How a message's hold and the warnings name a row: `commercial 2026-07-01 (10.40%)`."""
+    return f"{rate_kind(kind)} {rate.effective_from.isoformat()} ({rate.percent}%)"
+
+
+def rate_table_warnings(kind: str, today: date, directory: Path | str | None = None) -> list[str]:
+    """Every problem of one table a person must look at: no row for the current half-year, and each row in
+    force up to `today` that is marked unverified and that no person confirmed."""
+    k = rate_kind(kind)
+    found = [w for w in (missing_rate_warning(k, today, directory),) if w]
+    rates = tuple(r for r in load_rates(k, directory) if r.effective_from <= today)
+    for rate in unconfirmed(k, rates, load_confirmations(directory)):
+        found.append(
+            f"warning: the {k} statutory interest rate from {rate.effective_from.isoformat()} ({rate.percent}%) "
+            f"is marked unverified and no person confirmed it; messages stating interest at it wait. Check it "
+            f"against the official source, then: dunning law confirm-rate {k} {rate.effective_from.isoformat()}"
+        )
+    return found

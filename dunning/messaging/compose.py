@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dunning.bank.references import payment_reference, printed
-from dunning.casework import human_tasks, invoices, personal_notes, plans
+from dunning.casework import human_tasks, invoices, personal_notes, plans, policies
 from dunning.domain.errors import UserError
 from dunning.domain.fields import email_address_problem
 from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, PaymentKind, TaskKind, TaskStatus
@@ -32,13 +32,14 @@ from dunning.domain.policy import Policy
 from dunning.domain.statement import Statement, state_claim
 from dunning.domain.steps import Message, Step
 from dunning.domain.time import local
-from dunning.law import fourteen_day_term
+from dunning.law import describe_row, fourteen_day_term, load_confirmations, load_rates, rates_holding
 from dunning.messaging.channels import route
 from dunning.messaging.letters import render_letter_pdf
 from dunning.messaging.mailer import Attachment, compose_email, message_bytes, smtp_settings
 from dunning.messaging.outbox import Composed
 from dunning.messaging.templating import FieldError, RenderedEmail, interest_rates, render_email
 from dunning.storage.config import Installation
+from dunning.storage.files import readable
 from dunning.storage.models import Debtor, HumanTask, Invoice, OutboxMessage, PaymentPlan, PersonalNote
 
 
@@ -234,11 +235,19 @@ def explanation(session: Session, invoice: Invoice, step: Step) -> str:
 
 
 def claim_statement(
-    session: Session, inst: Installation, invoice: Invoice, today: date, term_deadline: date | None
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    today: date,
+    term_deadline: date | None,
+    policy: Policy | None = None,
 ) -> Statement:
     """Principal, statutory interest and collection costs as the law module states them today. A credit note
     (or a correction by the books, or a write-off) lowers the invoice itself; only money paid is a payment that
-    BW 6:44 applies to costs and interest first."""
+    BW 6:44 applies to costs and interest first. A business's costs as the debtor's policy says
+    (`business_costs`; read from policies.toml when `policy` is not given)."""
+    if policy is None:
+        policy = policies.policy_for(inst.home, invoice.debtor.number)
     standing = invoices.standing(invoice.payments)
     paid = [p for p in standing if p.kind in (PaymentKind.payment, PaymentKind.settled)]
     credited = sum((p.amount for p in standing if p not in paid), Decimal("0.00"))
@@ -253,6 +262,7 @@ def claim_statement(
         term_deadline=term_deadline,
         vat_on_costs=inst.creditor.vat_on_collection_costs,
         law_dir=inst.law_dir,
+        business_costs=policy.business_costs,
     )
 
 
@@ -273,7 +283,7 @@ def _context(
     open_amount = invoices.open_amount(session, invoice)
     by_post = Channel.letter in route(step, invoice.debtor, policy.by_post).channels
     deadline, term_facts = _deadline(message, invoice, today, policy, inst.law_dir, by_post=by_post)
-    statement = _statement(session, inst, invoice, message, today, deadline)
+    statement = _statement(session, inst, invoice, message, today, deadline, policy)
     note = given.personal_note if given is not None and given.personal_note is not None else None
     values: dict[str, Any] = {
         **_base_values(session, inst, invoice, today, deadline),
@@ -299,9 +309,29 @@ def _context(
         # The rates the message states the interest at (BW 6:119/6:119a, and 6:120 for a change).
         data["interest_rates"] = [{"from": r["from"].isoformat(), "percent": str(r["percent"])}
                                   for r in values["interest_rates"]]
+        held = unconfirmed_rates(inst, statement, today)
+        if held:
+            data["unconfirmed_rates"] = held
     if deadline:
         data["deadline"] = deadline.isoformat()
     return values, data
+
+
+def unconfirmed_rates(inst: Installation, statement: Statement, today: date) -> list[dict[str, str]]:
+    """The rate rows marked unverified, not confirmed by a person, that the interest `statement` states runs at
+    (`dunning.law.rates_holding`): while there are any, the message waits (`sending`)."""
+    kind = "non-commercial" if statement.consumer else "commercial"
+    rates = load_rates(kind, inst.law_dir)
+    held = rates_holding(kind, rates, load_confirmations(inst.law_dir), statement.interest_from, today)
+    return [{"table": kind, "from": r.effective_from.isoformat(), "percent": str(r.percent),
+             "row": describe_row(kind, r)} for r in held]
+
+
+def held_for_rates(
+    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, policy: Policy
+) -> list[dict[str, str]]:
+    """The unconfirmed rate rows that hold the message `step` would send now (empty: it may go)."""
+    return list(_context(session, inst, invoice, step, local(now).date(), policy, None)[1].get("unconfirmed_rates", []))
 
 
 def _deadline(
@@ -323,16 +353,22 @@ def _deadline(
 
 
 def _statement(
-    session: Session, inst: Installation, invoice: Invoice, message: Message, today: date, deadline: date | None
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    message: Message,
+    today: date,
+    deadline: date | None,
+    policy: Policy,
 ) -> Statement | None:
     """The claim a message states: the ingebrekestelling up to its own deadline; the incasso announcement what
     the agency will claim (a consumer's costs are due once the 14-dagenbrief's term has run)."""
     if message is Message.ingebrekestelling:
-        return claim_statement(session, inst, invoice, today, deadline)
+        return claim_statement(session, inst, invoice, today, deadline, policy)
     if message is Message.incasso_aankondiging:
         # The latest deadline an ingebrekestelling that went out gave (letter and e-mail may differ).
         term = max(_sent_deadlines(session, invoice, Message.ingebrekestelling), default=None)
-        return claim_statement(session, inst, invoice, today, term) if term else None
+        return claim_statement(session, inst, invoice, today, term, policy) if term else None
     return None
 
 
@@ -485,12 +521,13 @@ def _attachments(
     e-mail carries the formal document."""
     found = []
     copy = inst.invoice_copy(invoice.number)
+    shown = f"{readable(invoice.number)}.pdf"  # as the debtor sees it: F/1 -> F-1.pdf
     if copy.is_file():
-        found.append(Attachment(copy.name, copy.read_bytes()))
+        found.append(Attachment(shown, copy.read_bytes()))
     if values["by_post"]:
         try:
             pdf = render_letter_pdf(step.sends.value, language, values, _override_dir(inst))
         except FieldError:
             return tuple(found)  # the letter itself is refused with the reason; the e-mail still goes
-        found.append(Attachment(f"{step}-{copy.name}", pdf))
+        found.append(Attachment(f"{step}-{shown}", pdf))
     return tuple(found)

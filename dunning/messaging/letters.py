@@ -11,6 +11,8 @@ and 15 from the bottom; the sheet folded in three at the fold marks):
 - sender block (address, phone, e-mail, IBAN, KvK) and date/reference at 125, 50; the subject and the body
   from 100 down (or below the sender block if that is longer), margins 25 left and 20 right
 - fold marks at 105 and 210 and a punch mark at 148.5 on the left edge of page 1
+- a letter that would run onto a second page by a few lines is set a little tighter (`COMPACT`) when that
+  keeps it on one sheet; the closing always stays with the last paragraph and the signature (`_keep_together`)
 - on every page a footer (a line at 280, the creditor's registration details under it) and the page number
   ("pagina 1 van 2") right above it; from page 2 on a short header (who wrote to whom, date, reference)
 
@@ -72,6 +74,22 @@ SMALL_PT, SMALL_LH = 8.0, 3.8
 TABLE_LH, CELL_PAD, CELL_GAP = 4.8, 0.8, 3.0
 PARAGRAPH_GAP = 3.0
 GREY = (90, 90, 90)
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """The body's type size, line height, table line height and gap between paragraphs (mm, pt)."""
+
+    body_pt: float = BODY_PT
+    body_lh: float = BODY_LH
+    table_lh: float = TABLE_LH
+    gap: float = PARAGRAPH_GAP
+
+
+REGULAR = Spacing()
+# A letter that runs onto a second page by a few lines is set a little tighter, when that keeps it on one page:
+# the debtor reads one sheet, and no page holds only the end of the letter (still 9.5 pt, easily read).
+COMPACT = Spacing(body_pt=9.5, body_lh=4.4, table_lh=4.3, gap=2.0)
 
 
 class LetterTemplateError(UserError):
@@ -386,6 +404,7 @@ class _Letter(FPDF):
         self.add_font(FONT, "B", str(bold))
         self.set_margins(LEFT, CONTINUATION_TOP, RIGHT)
         self.set_auto_page_break(True, margin=BOTTOM)
+        self.spacing = REGULAR
 
     def font(self, size: float, bold: bool = False) -> None:
         self.set_font(FONT, "B" if bold else "", size)
@@ -467,7 +486,7 @@ def _first_page(pdf: _Letter, parts: LetterParts) -> float:
 
 
 def _paragraph(pdf: _Letter, paragraph: Paragraph) -> None:
-    if pdf.get_y() + 2 * BODY_LH > pdf.page_break_trigger:  # no lone first line at the foot of a page
+    if pdf.get_y() + 2 * pdf.spacing.body_lh > pdf.page_break_trigger:  # no lone first line at the foot of a page
         pdf.add_page()
     runs = list(paragraph.runs)
     bullet = ""
@@ -475,24 +494,26 @@ def _paragraph(pdf: _Letter, paragraph: Paragraph) -> None:
         bullet, runs = runs[0].text.strip(), runs[1:]
     # fpdf2's text region breaks the lines of the whole paragraph at once, across changes of bold, so a word
     # is never split where a bold run starts (FPDF.write would do that).
-    with pdf.text_columns(l_margin=LEFT, r_margin=RIGHT, line_height=BODY_LH / (BODY_PT * 25.4 / 72)) as region:
+    spacing = pdf.spacing
+    line_height = spacing.body_lh / (spacing.body_pt * 25.4 / 72)  # fpdf2 wants it as a factor of the type size
+    with pdf.text_columns(l_margin=LEFT, r_margin=RIGHT, line_height=line_height) as region:
         with region.paragraph(
-            bottom_margin=PARAGRAPH_GAP, indent=4.0 if bullet else 0, bullet_string=bullet, bullet_r_margin=1.5
+            bottom_margin=pdf.spacing.gap, indent=4.0 if bullet else 0, bullet_string=bullet, bullet_r_margin=1.5
         ) as par:
             for run in runs:
-                pdf.font(BODY_PT, bold=run.bold)
+                pdf.font(pdf.spacing.body_pt, bold=run.bold)
                 par.write(run.text)
-    pdf.font(BODY_PT)
+    pdf.font(pdf.spacing.body_pt)
 
 
 def _row_height(pdf: _Letter, row: Row, widths: Sequence[float]) -> float:
     lines = 1
     for cell, width in zip(row.cells, widths, strict=True):
-        pdf.font(BODY_PT, bold=cell.bold)
+        pdf.font(pdf.spacing.body_pt, bold=cell.bold)
         if cell.text:
-            found = pdf.multi_cell(width, TABLE_LH, cell.text, dry_run=True, output=MethodReturnValue.LINES)
+            found = pdf.multi_cell(width, pdf.spacing.table_lh, cell.text, dry_run=True, output=MethodReturnValue.LINES)
             lines = max(lines, len(found))
-    return lines * TABLE_LH + 2 * CELL_PAD
+    return lines * pdf.spacing.table_lh + 2 * CELL_PAD
 
 
 def _draw_row(pdf: _Letter, row: Row, table: Table) -> None:
@@ -504,9 +525,9 @@ def _draw_row(pdf: _Letter, row: Row, table: Table) -> None:
     if row.kind == "total":
         pdf.line(LEFT, y, LEFT + total_w, y)
     for cell, width, inner_w in zip(row.cells, table.widths, inner, strict=True):
-        pdf.font(BODY_PT, bold=cell.bold)
+        pdf.font(pdf.spacing.body_pt, bold=cell.bold)
         pdf.set_xy(x, y + CELL_PAD)
-        pdf.multi_cell(inner_w, TABLE_LH, cell.text, align=cell.align, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.multi_cell(inner_w, pdf.spacing.table_lh, cell.text, align=cell.align, new_x=XPos.RIGHT, new_y=YPos.TOP)
         x += width
     if row.kind == "head":
         pdf.set_line_width(0.2)
@@ -527,7 +548,7 @@ def _table(pdf: _Letter, table: Table) -> None:
             _draw_row(pdf, row, table)
     finally:
         pdf.set_auto_page_break(True, margin=BOTTOM)
-    pdf.set_y(pdf.get_y() + PARAGRAPH_GAP + 1)
+    pdf.set_y(pdf.get_y() + pdf.spacing.gap + 1)
 
 
 def _keep_together(body: list[Block]) -> Iterator[list[Block]]:
@@ -548,11 +569,11 @@ def _height(pdf: _Letter, block: Block) -> float:
     """Height a block takes (an upper bound for paragraphs: measured as if all bold)."""
     if isinstance(block, Table):
         inner = [w - (CELL_GAP if i < len(block.widths) - 1 else 0) for i, w in enumerate(block.widths)]
-        return sum(_row_height(pdf, row, inner) for row in block.rows) + PARAGRAPH_GAP + 1
-    pdf.font(BODY_PT, bold=True)
+        return sum(_row_height(pdf, row, inner) for row in block.rows) + pdf.spacing.gap + 1
+    pdf.font(pdf.spacing.body_pt, bold=True)
     text = "".join(r.text for r in block.runs)
-    lines = pdf.multi_cell(CONTENT_W, BODY_LH, text, dry_run=True, output=MethodReturnValue.LINES)
-    return len(lines) * BODY_LH + PARAGRAPH_GAP
+    lines = pdf.multi_cell(CONTENT_W, pdf.spacing.body_lh, text, dry_run=True, output=MethodReturnValue.LINES)
+    return len(lines) * pdf.spacing.body_lh + pdf.spacing.gap
 
 
 def _decorate(pdf: _Letter, parts: LetterParts) -> None:
@@ -590,8 +611,22 @@ def _decorate(pdf: _Letter, parts: LetterParts) -> None:
 
 def layout_pdf(parts: LetterParts, *, today: date, title: str = "", author: str = "", lang: str = "nl",
                override_dir: Path | None = None) -> bytes:
-    """Lay out a parsed letter on A4; the same parts and `today` give the same bytes."""
+    """Lay out a parsed letter on A4; the same parts and `today` give the same bytes. A letter that needs a second
+    page at the regular spacing and fits on one at the compact spacing is set compact."""
+    pages, pdf = _layout(parts, REGULAR, today=today, title=title, author=author, lang=lang,
+                         override_dir=override_dir)
+    if pages > 1:
+        compact_pages, compact = _layout(parts, COMPACT, today=today, title=title, author=author, lang=lang,
+                                         override_dir=override_dir)
+        if compact_pages == 1:
+            return compact
+    return pdf
+
+
+def _layout(parts: LetterParts, spacing: Spacing, *, today: date, title: str, author: str, lang: str,
+            override_dir: Path | None) -> tuple[int, bytes]:
     pdf = _Letter(*font_files(override_dir))
+    pdf.spacing = spacing
     try:
         # Fixed metadata: creation date (and so /ID, a hash of the content and this date) from the letter's day.
         pdf.set_creation_date(datetime.combine(today, time(), tzinfo=UTC))
@@ -616,7 +651,7 @@ def layout_pdf(parts: LetterParts, *, today: date, title: str = "", author: str 
                 else:
                     _paragraph(pdf, block)
         _decorate(pdf, parts)
-        return bytes(pdf.output())
+        return pdf.pages_count, bytes(pdf.output())
     finally:
         for font in pdf.fonts.values():
             if hasattr(font, "close"):

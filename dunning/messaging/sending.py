@@ -6,6 +6,7 @@ I/O in between and holds no transaction while it does:
     decision = prepare_email(...)      # in one transaction
     Deliver      -> hand `content` to the mail server, then record_delivery(...) in a new transaction
     WaitForLead  -> another invoice's run sends this one message; try again later
+    Held         -> (a WaitForLead) it would state interest at a rate row nobody confirmed; try again later
     Settled      -> nothing to hand over: sent, refused, voided, or no longer due
 
 A message is composed once, when it is first queued; from then on every retry sends the same bytes. Messages
@@ -63,6 +64,18 @@ class Settled:
     why: str = ""  # for the log: the refusal's reason, an unconfirmed delivery, where a letter waits
 
 
+@dataclass(frozen=True)
+class Held(WaitForLead):
+    """The message would state interest at a rate row marked unverified that no person confirmed: it waits, noted
+    in the dossier and named in the daily overview, until someone runs `dunning law confirm-rate`. A kind of
+    WaitForLead, so a caller that knows only that waits too; `lead` says what it waits for."""
+
+    rows: tuple[str, ...] = ()
+
+
+HELD_KEY = "held-rates"  # in the dossier note's key: <invoice>:<step>:held-rates:<rows>
+
+
 Decision = Deliver | WaitForLead | Settled
 
 
@@ -96,6 +109,9 @@ def prepare_email(session: Session, inst: Installation, invoice: Invoice, step: 
             # A retry after the facts changed (a message voided by a dispute, a payment): nothing new goes out;
             # the flow asks the ladder again.
             return Settled(NOT_DUE)
+        held = _held(session, inst, invoice, step, now)
+        if held is not None:
+            return held
         try:
             message = queue_email(session, inst, invoice, step, now, attempt)
         except FieldError as error:
@@ -186,6 +202,11 @@ def print_letter(session: Session, inst: Installation, invoice: Invoice, step: S
     """Compose the letter once and put it in the print queue (`queued`); it counts as sent when marked posted.
     A letter voided for not being posted in time is composed afresh, as a new attempt."""
     attempt = outbox.next_attempt(session, invoice, step, Channel.letter)
+    if outbox.find(session, outbox.key_for(invoice, step, Channel.letter, attempt)) is None:
+        held = _held(session, inst, invoice, step, now)
+        if held is not None:
+            # "queued": the flow looks again the next day, as for a letter waiting to be posted.
+            return Settled(OutboxStatus.queued.value, held.lead)
     try:
         message = queue_letter(session, inst, invoice, step, now, attempt)
     except FieldError as error:
@@ -222,6 +243,22 @@ def _refuse(
         raise error
     outbox.refuse(session, invoice, step, channel, now, str(error), attempt)
     return Settled(OutboxStatus.refused.value, str(error))
+
+
+def _held(session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime) -> Held | None:
+    """A message not composed yet that would state interest at an unconfirmed unverified rate row: held, with a
+    note in the dossier (once per set of rows) saying which rows and how to release it."""
+    rows = compose.held_for_rates(session, inst, invoice, step, now, _policy(inst, invoice))
+    if not rows:
+        return None
+    named = tuple(r["row"] for r in rows)
+    why = (f"held: the {step} would state interest at statutory rate rows marked unverified that no person "
+           f"confirmed: {', '.join(named)}; it goes once they are checked and confirmed "
+           f"(dunning law confirm-rate TABLE DATE)")
+    ids = "+".join(f"{r['table']}@{r['from']}" for r in rows)
+    dossier.record(session, invoice, key=f"{invoice.number}:{step}:{HELD_KEY}:{ids}", kind="note", at=now,
+                   summary=why, data={"step": str(step), "unconfirmed_rates": rows})
+    return Held(lead=why, rows=named)
 
 
 def _policy(inst: Installation, invoice: Invoice) -> Policy:

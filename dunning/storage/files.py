@@ -24,6 +24,12 @@ def slug(text: str) -> str:
     return f"{cleaned}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
+def readable(text: str) -> str:
+    """`text` as a file name a person reads (an attachment's name): its safe characters, `-` for the rest, no
+    digest; not unique, so never for a file on disk."""
+    return _UNSAFE.sub("-", text).strip(".-")[:MAX_LENGTH] or "x"
+
+
 def inside(folder: Path, name: str) -> Path:
     """`folder / name`, refused unless it stays inside `folder` (after resolving `..` and links)."""
     path = folder / name

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -116,11 +117,20 @@ class Debtor(Base):
     invoices: Mapped[list[Invoice]] = relationship(back_populates="debtor")
 
 
+_UNSTARTED = text("flow_run_id IS NULL AND closed_reason IS NULL")
+_WITH_RUN = text("flow_run_id IS NOT NULL")
+
+
 class Invoice(Base):
     __tablename__ = "invoice"
+    __table_args__ = (
+        # The sweep: open invoices without a run, by due date (newly due, courtesy calls), and runs to wake.
+        Index("ix_invoice_unstarted_due", "due_date", sqlite_where=_UNSTARTED, postgresql_where=_UNSTARTED),
+        Index("ix_invoice_wake_at", "wake_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(50), unique=True)
-    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -160,6 +170,9 @@ class BankLine(Base):
     """One booked line of an imported bank statement; `identity` makes importing it again a no-op."""
 
     __tablename__ = "bank_line"
+    # The sweep: lines whose run asking a person may still wait (few, however many lines were ever imported).
+    __table_args__ = (Index("ix_bank_line_flow_run_id", "flow_run_id", sqlite_where=_WITH_RUN,
+                            postgresql_where=_WITH_RUN),)
     id: Mapped[int] = mapped_column(primary_key=True)
     identity: Mapped[str] = mapped_column(String(200), unique=True)
     file: Mapped[str] = mapped_column(String(255))  # the statement file it first came from

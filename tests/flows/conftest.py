@@ -23,6 +23,7 @@ from dunning.storage import db
 from tests.support import cli
 from tests.support.databases import fresh_database
 from tests.support.engine import Engine
+from tests.support.law import confirm_packaged_rates
 from tests.support.prefect_server import stop_process
 
 BIN = Path(sys.executable).parent
@@ -53,6 +54,7 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
     home.mkdir()
     # One try per call keeps the ladder short; tests/process has a test with the default three.
     (home / "policies.toml").write_text("[default]\ncall_attempts = 1\n", encoding="utf-8")
+    confirm_packaged_rates(home)
     # The forms, sheets and overview in one language, the default one: the browser tests find fields by title.
     (home / "settings.toml").write_text('language = "nl"\n', encoding="utf-8")
     instance = f"t{time.monotonic_ns()}"

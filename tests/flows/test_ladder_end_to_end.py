@@ -1,144 +1,23 @@
 """The collection ladder end to end: a real Prefect server, the served deployments (`python -m deployments.serve`,
 each flow run its own process), a real SMTP server and the real `dunning` command, on simulated time. The full
-ladder on SQLite and on PostgreSQL, a crash between sending and recording, and the scheduled sweep; the ladder's
-other scenarios run in tests/process, in-process."""
+ladder (on SQLite; on PostgreSQL it runs in-process, in tests/process), a crash between sending and recording,
+and the scheduled sweep; the ladder's other scenarios run in tests/process, in-process."""
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import date
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from dunning.law import collection_costs, compute_claim, fourteen_day_term
-from tests.support.databases import on_both_databases
-from tests.support.engine import dossier_kinds, row
+from tests.support.engine import row
+from tests.support.ladder import walk_the_full_ladder_to_incasso
 
 # A served deployment and a process per verb and per wake-up take their time: minutes, not seconds.
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
 
 
-@on_both_databases
 def test_consumer_and_business_invoices_walk_the_full_ladder_to_incasso(engine):
-    engine.import_csv(
-        [
-            row("C-1", "CONS", "consumer", "consument@example.com"),
-            row("B-1", "BIZ", "business", "debiteuren@bedrijf.example.com"),
-        ]
-    )
-    engine.set_clock("2026-01-02T10:00")
-    assert engine.sweep().strip() == "Nothing to do.", "nothing is due before the due date"
-
-    engine.set_clock("2026-01-09T10:00")  # due 5 Jan + 3 days grace
-    out = engine.sweep()
-    assert "C-1: started" in out and "B-1: started" in out
-    tasks = engine.json("tasks")
-    assert sorted((t["invoice"], t["kind"], t["step"]) for t in tasks) == [
-        ("B-1", "call", "call-1"),
-        ("C-1", "call", "call-1"),
-    ]
-    run = engine.run_state("C-1")
-    assert (run["type"], run["run_name"]) == ("PAUSED", "C-1") and "debtor:CONS" in run["tags"]
-    assert engine.sink.messages() == [], "the call task must be completed before the e-mail fallback runs"
-
-    engine.cli("call", "C-1", "--not-reached", "--by", "Anna")
-    engine.cli("call", "B-1", "--reached", "--spoke-with", "Piet", "--promise", "2026-01-16", "--by", "Anna")
-    assert engine.subjects() == [
-        "Herinnering: factuur C-1 is nog niet betaald",
-        "Bevestiging van onze afspraak over factuur B-1",  # the promise, confirmed in writing
-    ]
-
-    engine.set_clock("2026-01-17T10:00")  # the day after the promise, still unpaid: call again
-    engine.sweep()
-    assert [(t["invoice"], t["step"]) for t in engine.json("tasks")] == [("B-1", "call-2")]
-    assert "promise to pay by 2026-01-16 broken" in engine.json("dossier", "B-1")[-1]["summary"]
-    engine.cli("call", "B-1", "--not-reached", "--by", "Anna")
-    assert engine.subjects()[-1] == "Herinnering: factuur B-1 is nog niet betaald"
-
-    engine.set_clock("2026-01-26T10:00")
-    engine.sweep()
-    assert [s for s in engine.subjects() if s.startswith("Aanmaning")] == [
-        "Aanmaning: factuur C-1 is nog steeds niet betaald",
-        "Aanmaning: factuur B-1 is nog steeds niet betaald",
-    ]
-
-    engine.set_clock("2026-02-10T10:00")
-    engine.sweep()
-    assert sorted(t["step"] for t in engine.json("tasks")) == ["approve-ingebrekestelling"] * 2
-    engine.cli("approve", "C-1", "--by", "Marie")
-    engine.cli("approve", "B-1", "--by", "Marie")
-    assert sum(s.startswith("Ingebrekestelling") for s in engine.subjects()) == 2
-    _assert_ingebrekestellingen_state_the_law_modules_figures(engine)
-    letters = engine.json("letters")
-    assert sorted(x["invoice"] for x in letters if x["step"] == "ingebrekestelling") == ["B-1", "C-1"]
-    assert all(Path(x["file"]).read_bytes().startswith(b"%PDF") for x in letters)
-    engine.cli("letters", "posted")
-    assert engine.json("letters") == []
-
-    engine.set_clock("2026-03-10T10:00")
-    engine.sweep()
-    engine.cli("approve", "C-1", "--by", "Marie")
-    engine.cli("approve", "B-1", "--by", "Marie")
-    announced = [s for s in engine.subjects() if s.startswith("Aankondiging")]
-    assert len(announced) == 2, "the debtor is told before the hand-off"
-    assert engine.run_state("C-1")["type"] == "PAUSED" and not (engine.home / "incasso").exists()
-
-    engine.set_clock("2026-03-18T10:00")  # seven days' notice have run
-    engine.sweep()
-    for invoice in ("C-1", "B-1"):
-        assert engine.run_state(invoice)["type"] == "COMPLETED"
-        kinds = dossier_kinds(engine, invoice)
-        for step in ("call", "herinnering", "aanmaning", "approval", "ingebrekestelling", "incasso-aankondiging",
-                     "incasso"):
-            assert step in kinds, (invoice, step, kinds)
-        channels = [e["channel"] for e in engine.json("dossier", invoice) if e["kind"] == "ingebrekestelling"]
-        assert channels == ["email", "letter"]
-        export = json.loads((engine.home / "incasso" / f"{invoice}.json").read_text())
-        assert export["invoice"]["number"] == invoice and export["dossier"]
-        assert Decimal(export["claim"]["collection_costs"]) == Decimal("181.50"), "costs are due at the hand-off"
-    assert len(engine.subjects()) == 9, "each message went out exactly once"
-    assert engine.json("tasks") == []
-
-
-def _letter(engine, subject: str) -> str:
-    [message] = [m for m in engine.sink.messages() if str(m["Subject"]).strip() == subject]
-    return " ".join(message.get_body(preferencelist=("plain",)).get_content().split())
-
-
-def _assert_ingebrekestellingen_state_the_law_modules_figures(engine):
-    # Posted Tuesday 10 Feb 2026 (and e-mailed): presumed delivered Thursday 12 Feb, 14 days from the day after
-    # (BW 6:96 lid 6); the e-mail copy states the letter's later deadline.
-    term = fourteen_day_term(date(2026, 2, 10), email=False)
-    consumer = _letter(engine, "Ingebrekestelling: factuur C-1")
-    costs = collection_costs(Decimal("1210.00"), consumer=True)
-    assert (costs, term.deadline) == (Decimal("181.50"), date(2026, 2, 26))
-    assert "Die zijn EUR 181,50" in consumer
-    assert "binnen veertien dagen, te rekenen vanaf de dag nadat u de brief heeft ontvangen" in consumer
-    assert "uiterlijk 26 februari 2026" in consumer
-
-    # Business: commercial interest from the day after the due date (BW 6:119a), costs due without a letter.
-    # Worked out by hand, not by the law module:
-    #   interest: due Monday 5 Jan 2026, so from 6 Jan up to the start of 10 Feb, the letter's day ("tot
-    #     vandaag"): 26 days in January (6..31) + 9 in February (1..9) = 35 days. Rate 10.15% a year: the row of
-    #     1 Jul 2025 and, unchanged, of 1 Jan 2026 in dunning/law/data/nl_rates_commercial.csv (ECB MRO 2.15 + 8;
-    #     the 2026 row is marked unverified there), so one period, actual/365, rounded once to cents:
-    #     1,210.00 x 10.15 / 100 x 35 / 365 = 4,298.525 / 365 = 11.7768 -> EUR 11.78
-    #   collection costs (Besluit BIK scale, BW 6:96 lid 4): 15% of the first 2,500 = 1,210.00 x 15% = 181.50,
-    #     above the minimum of EUR 40
-    #   total: 1,210.00 + 11.78 + 181.50 = EUR 1,403.28
-    business = _letter(engine, "Ingebrekestelling: factuur B-1")
-    assert "tot vandaag: EUR 11,78" in business
-    assert "Incassokosten: EUR 181,50" in business
-    assert "Totaal: EUR 1.403,28" in business
-    claim = compute_claim(
-        Decimal("1210.00"), consumer=False, interest_from=date(2026, 1, 6), as_of=date(2026, 2, 10)
-    )
-    assert (claim.interest, claim.collection_costs, claim.outstanding) == (
-        Decimal("11.78"), Decimal("181.50"), Decimal("1403.28")
-    ), "the law module agrees with the hand computation"
+    walk_the_full_ladder_to_incasso(engine)  # on PostgreSQL too, in-process: tests/process/test_ladder_scenarios.py
 
 
 def test_crash_between_sending_and_recording_leaves_one_message_and_one_entry(engine):

@@ -6,16 +6,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from dunning.casework import answers, human_tasks, invoices, personal_notes
+from dunning.casework import answers, dossier, human_tasks, invoices, personal_notes
 from dunning.casework.human_tasks import CallOutcome
+from dunning.cli.law import run_confirm_rate
+from dunning.desk import overview
 from dunning.domain.kinds import Channel, DebtorKind, TaskKind
 from dunning.domain.policy import DEFAULT
 from dunning.domain.steps import Step
-from dunning.messaging import compose
+from dunning.messaging import compose, sending
 from dunning.messaging.mailsink import _read  # the sink's own parser, as the debtor's mail program would read it
 from dunning.storage import db
 from dunning.storage.config import Signatory
-from dunning.storage.models import Debtor, Invoice
+from dunning.storage.models import Debtor, Invoice, OutboxMessage
 
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 
@@ -59,7 +61,7 @@ def test_a_preview_shows_the_note_without_using_it_up(installation):
 def test_the_invoice_copy_on_file_is_attached(installation, tmp_path):
     with db.transaction(installation) as s:
         _invoice(s)
-    copy = installation.home / "invoices" / "F-1.pdf"  # F/1, with what a file name cannot hold as "-"
+    copy = installation.invoice_copy("F/1")  # a safe file name of its own, inside invoices/
     copy.parent.mkdir(parents=True)
     copy.write_bytes(b"%PDF-1.4 invoice copy")
     with db.transaction(installation) as s:
@@ -120,3 +122,38 @@ def test_only_the_email_carries_the_invoice_copy_and_the_letter_offers_to_send_i
         letter = compose.compose(s, installation, invoice, step, Channel.letter, NOW, DEFAULT, preview=True)
     assert email.values["copy_attached"] and "U vindt de factuur als bijlage bij dit bericht." in email.email.text
     assert not letter.values["copy_attached"]
+
+
+def test_a_message_stating_interest_at_an_unconfirmed_unverified_rate_waits_until_a_person_confirms_it(installation):
+    # A business invoice due 4 February 2026: interest from 5 February at the commercial rate row of 2026-01-01,
+    # which the packaged table marks unverified.
+    step = Step.parse("ingebrekestelling")
+    with db.transaction(installation) as s:
+        invoice = _invoice(s)
+        invoice.debtor.kind = DebtorKind.business
+        invoice.debtor.street, invoice.debtor.postcode, invoice.debtor.city = "Markt 1", "1234 AB", "Ons Dorp"
+        assert [r["row"] for r in compose.held_for_rates(s, installation, invoice, step, NOW, DEFAULT)] == [
+            "commercial 2026-01-01 (10.15%)"]
+        held = sending.print_letter(s, installation, invoice, step, NOW)
+        assert held.status == "queued" and "commercial 2026-01-01 (10.15%)" in held.why  # the run looks again
+        assert s.query(OutboxMessage).count() == 0  # nothing composed, nothing to post
+        [note] = [e for e in dossier_entries(s, invoice) if ":held-rates:" in e.key]
+        assert "dunning law confirm-rate" in note.summary
+        sending.print_letter(s, installation, invoice, step, NOW)  # a replay notes it once
+        assert len([e for e in dossier_entries(s, invoice) if ":held-rates:" in e.key]) == 1
+        warnings = overview.build(s, installation, NOW)["warnings"]
+    assert "warning: the ingebrekestelling of invoice F/1 is held until a person confirms commercial 2026-01-01 " \
+           "(10.15%)" in warnings
+    assert any("commercial statutory interest rate from 2026-01-01 (10.15%) is marked unverified" in w
+               for w in warnings)
+
+    run_confirm_rate("commercial", "2026-01-01", by="Anna Smit", law_dir=installation.law_dir, now=NOW)
+    with db.transaction(installation) as s:
+        invoice = invoices.get(s, "F/1")
+        assert sending.print_letter(s, installation, invoice, step, NOW).why.startswith("waits in the print queue")
+        left = overview.build(s, installation, NOW)["warnings"]
+        assert not [w for w in left if "F/1" in w or "the commercial statutory interest rate from 2026-01-01" in w]
+
+
+def dossier_entries(s, invoice):
+    return dossier.entries(s, invoice)

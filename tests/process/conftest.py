@@ -21,6 +21,7 @@ from dunning.messaging.mailsink import MailSink
 from tests.support import cli
 from tests.support.databases import fresh_database
 from tests.support.engine import Engine
+from tests.support.law import confirm_packaged_rates
 from tests.support.runner import InProcessRunner
 
 
@@ -85,6 +86,7 @@ def engine(
     prefect_here: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[InProcessEngine]:
     from flows.bank import import_bank, match_payment
+    from flows.books import import_invoices
     from flows.collect_invoice import collect_invoice
     from tasks import runtime
 
@@ -92,6 +94,7 @@ def engine(
     home.mkdir()
     # One try per call keeps the ladder short; test_ladder_scenarios.py has a test with the default three.
     (home / "policies.toml").write_text("[default]\ncall_attempts = 1\n", encoding="utf-8")
+    confirm_packaged_rates(home)
     instance = f"p{time.monotonic_ns()}"
     sink = MailSink(tmp_path / "mail", port=0).start()
     env = {
@@ -108,7 +111,7 @@ def engine(
     try:
         cli.run("clock", "show").check_returncode()  # creates the database, as the first verb does
         # deployments/serve.py registers the same deployment and serves it; here this process executes its runs.
-        served = (collect_invoice, match_payment, import_bank)
+        served = (collect_invoice, match_payment, import_bank, import_invoices)
         runner = InProcessRunner({f.to_deployment(name=instance, tags=["dunning"]).apply(): f for f in served}).start()
         yield InProcessEngine(
             home=home, env=env, sink=sink, database_url=database_url, api=prefect_here, runner=runner

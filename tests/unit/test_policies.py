@@ -67,3 +67,12 @@ def test_approvals_can_be_switched_off_per_policy(tmp_path):
     home = write(tmp_path, "[policy.trusted]\napprovals = [\"incasso\"]\n[debtors]\n\"DEB-9\" = \"trusted\"\n")
     assert policy_for(home, "DEB-9").approvals == ("incasso",)
     assert policy_for(home, "DEB-1").approvals == ("ingebrekestelling", "incasso")
+
+
+def test_business_costs_are_charged_unless_a_policy_announces_them_first_or_never_claims_them(tmp_path):
+    home = write(tmp_path, "[policy.mild]\nbusiness_costs = \"announce\"\n[policy.none]\nbusiness_costs = \"never\"\n"
+                           "[debtors]\n\"DEB-2\" = \"mild\"\n\"DEB-3\" = \"none\"\n")
+    assert [policy_for(home, d).business_costs for d in ("DEB-1", "DEB-2", "DEB-3")] == ["charge", "announce", "never"]
+    with pytest.raises(UserError, match='default.business_costs: must be one of "charge", "announce", "never", '
+                                        "not 'later'"):
+        load(write(tmp_path, "[default]\nbusiness_costs = \"later\"\n"))

@@ -10,7 +10,7 @@ from dunning.domain.ladder import collection_starts
 from dunning.domain.policy import DEFAULT, Policy
 from dunning.domain.steps import Step
 from dunning.domain.time import AMSTERDAM
-from dunning.domain.wakeups import Hand, PauseKey, answer_on_waking, courtesy_call_due
+from dunning.domain.wakeups import Hand, PauseKey, answer_on_waking, courtesy_call_day, courtesy_call_due
 
 OPEN, PAID = Decimal("100.00"), Decimal("0.00")
 STARTS = datetime(2026, 3, 5, 9, 0, tzinfo=AMSTERDAM)  # due Monday 2 March + 3 days grace, 09:00
@@ -29,6 +29,14 @@ def test_a_courtesy_call_is_due_from_its_day_until_the_due_date_for_a_late_payer
     assert not courtesy_call_due(due, date(2026, 3, 6), late, DEFAULT)  # too early
     assert not courtesy_call_due(due, date(2026, 3, 11), late, DEFAULT)  # overdue: the collection call's turn
     assert not courtesy_call_due(due, date(2026, 3, 7), punctual, DEFAULT)
+
+
+def test_the_courtesy_calls_day_is_known_before_the_debtors_history_is_read():
+    due = date(2026, 3, 10)
+    assert courtesy_call_day(due, date(2026, 3, 7), DEFAULT) and courtesy_call_day(due, due, DEFAULT)
+    assert not courtesy_call_day(due, date(2026, 3, 6), DEFAULT)
+    assert not courtesy_call_day(due, date(2026, 3, 11), DEFAULT)
+    assert not courtesy_call_day(due, date(2026, 3, 7), Policy(late_payer_invoices=0))  # nobody is called
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
-"""The books end to end: a real Prefect server, the served deployments and the real `dunning` command. What the
-accounting package drops in the invoice inbox is imported by the `import-invoices` deployment: a credit note for
-the whole amount and an open-items list without an invoice each end that invoice's run at the next sweep, and a
-correction to a lower amount is what the next message states."""
+"""The books reach the runs: what the accounting package drops in the invoice inbox is imported by a run of the
+`import-invoices` deployment (executed in this process, tests/process/conftest.py; the served inbox deployment
+end to end is tests/flows/test_bank_end_to_end.py's): a credit note for the whole amount and an open-items list
+without an invoice each end that invoice's run at the next sweep, and a correction to a lower amount is what the
+next message states."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from tests.support.engine import COLUMNS, row
 from tests.unit.documents.test_ubl import party, ubl
 
-pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 
 
 def _run_deployment(engine, flow: str) -> dict:

@@ -1,0 +1,179 @@
+"""The cost of a sweep with nothing to do over a large book (P2, issue 13): what the sweep reads to decide what to
+start and what to wake (`dunning.casework.wakeups.due`, the whole of the sweep's database work before it talks to
+Prefect; no Prefect server is involved), against reading the same book once, measured in the same run, on
+SQLite and, given a server, on PostgreSQL.
+
+    .venv/bin/python -m benchmarks.sweep [--invoices 100000] [--postgres URL] [--repeat 3]
+
+The book, inserted in bulk: `--invoices` open invoices, four per debtor, 20 of them overdue with their run
+waiting (wake-up tomorrow), the rest due within 90 days (one in seven with a run waiting for its courtesy call
+or a reminder); every other debtor has three invoices paid on time before (a history the courtesy-call check
+reads; none of them is a late payer). So nothing is due. Then the same with something due: the 20 overdue
+without a run yet and 100 runs whose wake-up has come. Each figure is the best of `--repeat`; the SQL
+statements of one call are counted. Target: at most 2 s for the empty sweep. PostgreSQL: `--postgres URL` or
+DUNNING_TEST_POSTGRES_URL, a server where we may create a database (created for the run, dropped afterwards)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
+
+from benchmarks.bank_import import counting_statements, postgres_database  # noqa: E402
+from dunning.casework import wakeups  # noqa: E402
+from dunning.domain.kinds import DebtorKind, PaymentKind  # noqa: E402
+from dunning.domain.time import AMSTERDAM  # noqa: E402
+from dunning.storage import config, db  # noqa: E402
+from dunning.storage.models import Debtor, Invoice, Payment  # noqa: E402
+
+NOW = datetime(2026, 3, 10, 10, 0, tzinfo=AMSTERDAM).astimezone(UTC)  # a Tuesday, inside contact hours
+TODAY = date(2026, 3, 10)
+PER_DEBTOR = 4
+OVERDUE = 20
+WOKEN = 100
+CHUNK = 5000
+RUN = "00000000-0000-4000-8000-{:012d}"
+
+
+def book(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    debtors, invoices, payments = [], [], []
+    process = {"flow_run_id": None, "wake_at": None, "closed_reason": None}
+    for d in range((n + PER_DEBTOR - 1) // PER_DEBTOR):
+        debtors.append({"id": d + 1, "number": f"D-{d:06d}", "name": f"Debiteur {d} B.V.",
+                        "kind": DebtorKind.business, "email": f"d{d}@example.com", "language": "nl"})
+    for i in range(n):
+        overdue = i < OVERDUE
+        due = TODAY - timedelta(days=10 + i) if overdue else TODAY + timedelta(days=1 + i % 90)
+        waiting = overdue or i % 7 == 0
+        invoices.append({"id": i + 1, "number": f"2026-{i:06d}", "debtor_id": i // PER_DEBTOR + 1,
+                         "issue_date": due - timedelta(days=30), "due_date": due,
+                         "amount": Decimal(f"{100 + i % 9000}.{i * 7 % 100:02d}"), "currency": "EUR",
+                         "payment_reference": None} | process
+                        | ({"flow_run_id": RUN.format(i), "wake_at": NOW + timedelta(days=1, minutes=i)}
+                           if waiting else {}))
+    for d in range(0, len(debtors), 2):  # a history of paying on time
+        for k in range(3):
+            invoice_id = n + 1 + len(payments)
+            due = date(2025, 10, 1) + timedelta(days=30 * k)
+            invoices.append({"id": invoice_id, "number": f"2025-{invoice_id:06d}", "debtor_id": d + 1,
+                             "issue_date": due - timedelta(days=30), "due_date": due, "amount": Decimal("250.00"),
+                             "currency": "EUR", "payment_reference": None} | process
+                            | {"flow_run_id": RUN.format(invoice_id), "closed_reason": "paid"})
+            payments.append({"invoice_id": invoice_id, "amount": Decimal("250.00"), "paid_on": due,
+                             "recorded_at": NOW, "kind": PaymentKind.payment, "reversed_at": None})
+    return debtors, invoices, payments
+
+
+def prepare(home: Path, database_url: str, n: int) -> config.Installation:
+    inst = config.Installation(home=home, database_url=database_url)
+    db.migrate(inst)
+    engine = db.engine_for(inst.database_url)
+    debtors, invoices, payments = book(n)
+    with engine.begin() as c:
+        for table, rows in ((Debtor, debtors), (Invoice, invoices), (Payment, payments)):
+            for start in range(0, len(rows), CHUNK):
+                c.execute(insert(table), rows[start:start + CHUNK])
+        if engine.dialect.name == "postgresql":  # the ids were given: move the sequences past them
+            for table in ("debtor", "invoice", "payment"):
+                c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"(SELECT max(id) FROM {table}))"))
+            c.execute(text("ANALYZE"))
+        else:
+            c.execute(text("ANALYZE"))
+    return inst
+
+
+def best(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def run(label: str, database_url: str, home: Path, args: argparse.Namespace) -> None:
+    print(f"--- {label}")
+    t0 = time.perf_counter()
+    inst = prepare(home, database_url, args.invoices)
+    with db.transaction(inst) as s:
+        stored = s.scalar(select(func.count()).select_from(Invoice))
+    print(f"{'set-up':<44} {time.perf_counter() - t0:8.2f} s  ({args.invoices} open invoices, {stored} in all, "
+          "bulk insert)")
+
+    def in_session(work: Callable[[Any], Any]) -> Callable[[], Any]:
+        def go() -> Any:
+            with db.transaction(inst) as s:
+                return work(s)
+        return go
+
+    count, _ = best(in_session(lambda s: s.scalar(select(func.count()).select_from(Invoice))), args.repeat)
+    read, rows = best(in_session(lambda s: s.execute(select(
+        Invoice.number, Invoice.debtor_id, Invoice.due_date, Invoice.amount, Invoice.flow_run_id,
+        Invoice.wake_at)).all()), args.repeat)
+    print(f"{'(a) SELECT count(*) FROM invoice':<44} {count:8.3f} s")
+    print(f"{'(b) read every invoice once':<44} {read:8.3f} s  ({len(rows)} rows)")
+    sweep(inst, "(c) empty sweep: wakeups.due, nothing due", args, read, count, target=2.0)
+
+    engine = db.engine_for(inst.database_url)
+    with engine.begin() as c:  # the first sweep after the import, and runs whose time has come
+        c.execute(update(Invoice).where(Invoice.id <= OVERDUE).values(flow_run_id=None, wake_at=None))
+        waiting = c.scalars(select(Invoice.id).where(Invoice.due_date >= TODAY, Invoice.flow_run_id.is_not(None))
+                            .order_by(Invoice.id).limit(WOKEN)).all()
+        c.execute(update(Invoice).where(Invoice.id.in_(waiting)).values(wake_at=NOW - timedelta(minutes=1)))
+    found = sweep(inst, f"(d) {OVERDUE} to start, {WOKEN} to wake", args, read, count)
+    print(f"{'':<44} found {len(found.start)} to start, {len(found.wake)} to wake")
+
+
+def sweep(inst: config.Installation, label: str, args: argparse.Namespace, read: float, count: float,
+          target: float | None = None) -> wakeups.Due:
+    def due() -> wakeups.Due:
+        with db.transaction(inst) as s:
+            return wakeups.due(s, inst.home, NOW)
+
+    with counting_statements(inst) as statements:
+        found = due()
+    took, found = best(due, args.repeat)
+    verdict = f"  target <= {target:.1f} s: {'met' if took <= target else 'MISSED'}" if target else ""
+    print(f"{label:<44} {took:8.3f} s  {took / read:6.2f} x (b)  {took / count:8.1f} x (a){verdict}")
+    print(f"{'    SQL statements':<44} {sum(statements.values()):8d}    "
+          f"({', '.join(f'{k} {v}' for k, v in statements.most_common())})")
+    if target is not None:
+        assert not (found.start or found.wake or found.ask or found.decided), found
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("DUNNING_TEST_POSTGRES_URL"),
+                        help="a PostgreSQL server where we may create a database (default: DUNNING_TEST_POSTGRES_URL)")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    args = parser.parse_args()
+    if args.invoices < OVERDUE + 7 * WOKEN:
+        parser.error(f"--invoices: at least {OVERDUE + 7 * WOKEN}")
+    print(f"{args.invoices} open invoices; measured: dunning.casework.wakeups.due (what the sweep starts and "
+          "wakes), without Prefect")
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp:
+            run("SQLite", f"sqlite:///{Path(tmp) / 'dunning.sqlite'}", Path(tmp), args)
+    if args.postgres:
+        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp, postgres_database(args.postgres) as url:
+            run("PostgreSQL", url, Path(tmp), args)
+
+
+if __name__ == "__main__":
+    main()
