@@ -158,6 +158,7 @@ async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict
     """Wait until each run has reached its next pause or its end; returns run id -> state name."""
     deadline = asyncio.get_running_loop().time() + timeout
     states: dict[str, str] = {}
+    pause = 0.05  # a run usually settles within a second: look often at first, then every half second
     async with get_client() as client:
         pending = set(run_ids)
         while pending:
@@ -171,5 +172,6 @@ async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict
                     for run_id in pending:
                         states[run_id] = "still running (timed out waiting)"
                     break
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(pause)
+                pause = min(pause * 1.5, 0.5)
     return states

@@ -1,7 +1,8 @@
 """The collection ladder end to end: a real Prefect server, the served deployments (`python -m deployments.serve`,
-each flow run its own process), a real SMTP server and the real `dunning` command, on simulated time. The full
-ladder (on SQLite; on PostgreSQL it runs in-process, in tests/process), a crash between sending and recording,
-and the scheduled sweep; the ladder's other scenarios run in tests/process, in-process."""
+each flow run its own process), a real SMTP server and the real `dunning` command, on simulated time: what only
+processes show, a crash between sending and recording and the scheduled sweep. The full ladder and its other
+scenarios run in tests/process, in-process (a process per run adds minutes and shows nothing more there; the
+browser tests and the bank inbox test walk served runs through calls, messages and forms)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ import time
 import pytest
 
 from tests.support.engine import row
-from tests.support.ladder import walk_the_full_ladder_to_incasso
 
 # A served deployment and a process per verb and per wake-up take their time: minutes, not seconds.
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
-
-
-def test_consumer_and_business_invoices_walk_the_full_ladder_to_incasso(engine):
-    walk_the_full_ladder_to_incasso(engine)  # on PostgreSQL too, in-process: tests/process/test_ladder_scenarios.py
 
 
 def test_crash_between_sending_and_recording_leaves_one_message_and_one_entry(engine):

@@ -1,6 +1,5 @@
-"""The full collection ladder, one scenario run in two tiers: end to end with served deployments on SQLite
-(tests/flows/test_ladder_end_to_end.py) and in-process on PostgreSQL (tests/process/test_ladder_scenarios.py), so
-each database sees the whole ladder and the suite pays for one served run of it."""
+"""The full collection ladder, a consumer's and a business's invoice from the call to the hand-off, with the law's
+figures worked out by hand (tests/process/test_ladder_scenarios.py runs it on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
