@@ -4,8 +4,8 @@
 # without it they are skipped. The browser tests drive Debian's Chromium (/usr/bin/chromium, or the build
 # DUNNING_TEST_CHROMIUM names): installed here with apt-get when missing and we are root; without it those
 # tests skip and say why, except in CI (CI=true), where they fail.
-# The suite runs on DUNNING_TEST_WORKERS pytest-xdist workers (default 3 on the two cores of the CI machine: much of
-# a flow test is waiting for a run, so a third worker uses the time two leave idle, measured 551 s against 618 s; 0 runs
+# The suite runs on DUNNING_TEST_WORKERS pytest-xdist workers (default 2, one per core of the CI machine; 3 was tried:
+# no faster on a clean clone, and the in-process runs then stall at times; 0 runs
 # it in this process), each with its own Prefect server. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,5 +30,5 @@ fi
 # --- the tests ------------------------------------------------------------------------------------------------
 # The slowest tests come first (tests/conftest.py); one test at a time goes to whichever worker is free, so the
 # end-to-end tests, minutes each, spread over the workers instead of queueing up behind each other on one.
-workers="${DUNNING_TEST_WORKERS:-3}"
+workers="${DUNNING_TEST_WORKERS:-2}"
 exec .venv/bin/python -m pytest -n "$workers" --dist load --maxschedchunk 1 --durations=25 "$@"

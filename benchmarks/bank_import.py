@@ -16,16 +16,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import random
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,9 +29,9 @@ from xml.sax.saxutils import escape
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from benchmarks.common import add_database_options, counting_statements, on_each_database  # noqa: E402
 from dunning.bank.formats import read_statement_file  # noqa: E402
 from dunning.bank.references import payment_reference, printed  # noqa: E402
 from dunning.casework import bank  # noqa: E402
@@ -72,22 +67,6 @@ def debtor_iban(d: int) -> str:
 
 
 # --- the installation ------------------------------------------------------------------------------------------
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"dunning_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        db.engine_for(url).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def prepare(home: Path, database_url: str, invoices: int) -> config.Installation:
     inst = config.Installation(home=home, database_url=database_url)  # the default creditor: OUR_IBAN
@@ -220,22 +199,6 @@ def profile(inst: config.Installation, path: Path, top: int) -> None:
     print("\n".join(line for line in out.getvalue().splitlines()[3:] if line.strip()))
 
 
-@contextmanager
-def counting_statements(inst: config.Installation) -> Iterator[Counter[str]]:
-    """The SQL statements sent to the database, by their first word: each is a round trip."""
-    seen: Counter[str] = Counter()
-
-    def count(_conn, _cursor, statement, _params, _context, _executemany):  # type: ignore[no-untyped-def]
-        seen[statement.split(None, 1)[0].upper()] += 1
-
-    engine = db.engine_for(inst.database_url)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def run(label: str, database_url: str, home: Path, args: argparse.Namespace) -> None:
     print(f"--- {label}")
     t0 = time.perf_counter()
@@ -284,21 +247,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--lines", type=int, default=10_000)
-    parser.add_argument("--postgres", default=os.environ.get("DUNNING_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL server where we may create a database (default: DUNNING_TEST_POSTGRES_URL)")
-    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    add_database_options(parser)
     parser.add_argument("--profile", action="store_true", help="cProfile the import too (rolled back)")
     parser.add_argument("--top", type=int, default=25, help="functions to list in the profile")
     args = parser.parse_args()
     if args.lines > args.invoices:
         parser.error("--lines: at most one line per invoice")
     print(f"{args.invoices} open invoices, a CAMT.053 statement of {args.lines} credit lines")
-    if not args.no_sqlite:
-        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp:
-            run("SQLite", f"sqlite:///{Path(tmp) / 'dunning.sqlite'}", Path(tmp), args)
-    if args.postgres:
-        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp, postgres_database(args.postgres) as url:
-            run("PostgreSQL", url, Path(tmp), args)
+    on_each_database(run, args)
 
 
 if __name__ == "__main__":

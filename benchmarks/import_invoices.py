@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import resource
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import delete, func, select, text  # noqa: E402
 
-from benchmarks.bank_import import counting_statements, postgres_database  # noqa: E402
+from benchmarks.common import add_database_options, best, counting_statements, on_each_database  # noqa: E402
 from dunning.casework.importer import COLUMNS, import_records  # noqa: E402
 from dunning.documents.reading import ReadOptions, read_invoice_file  # noqa: E402
 from dunning.domain.errors import UserError  # noqa: E402
@@ -58,17 +55,6 @@ def write_csv(path: Path, rows: int, bad_last: bool = False) -> None:
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
-def best(work: Callable[[], Any], repeat: int, before: Callable[[], None] | None = None) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def run(label: str, database_url: str, home: Path, args: argparse.Namespace) -> None:
@@ -137,18 +123,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--postgres", default=os.environ.get("DUNNING_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL server where we may create a database (default: DUNNING_TEST_POSTGRES_URL)")
-    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    add_database_options(parser)
     args = parser.parse_args()
     print(f"a CSV export of {args.rows} invoices; measured: read_invoice_file + casework.importer.import_records "
           "in one transaction, as `dunning import invoices` does")
-    if not args.no_sqlite:
-        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp:
-            run("SQLite", f"sqlite:///{Path(tmp) / 'dunning.sqlite'}", Path(tmp), args)
-    if args.postgres:
-        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp, postgres_database(args.postgres) as url:
-            run("PostgreSQL", url, Path(tmp), args)
+    on_each_database(run, args)
 
 
 if __name__ == "__main__":

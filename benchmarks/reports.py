@@ -15,9 +15,7 @@ DUNNING_TEST_POSTGRES_URL, a server where we may create a database (created for 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
-from benchmarks.bank_import import counting_statements, postgres_database  # noqa: E402
+from benchmarks.common import add_database_options, best, counting_statements, on_each_database  # noqa: E402
 from dunning.bank.references import payment_reference  # noqa: E402
 from dunning.casework import ledger  # noqa: E402
 from dunning.desk import report_pages, reports  # noqa: E402
@@ -138,15 +136,6 @@ def prepare(home: Path, database_url: str, n: int) -> config.Installation:
     return inst
 
 
-def best(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
 def run(label: str, database_url: str, home: Path, args: argparse.Namespace) -> None:
     print(f"--- {label}")
     t0 = time.perf_counter()
@@ -195,16 +184,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--postgres", default=os.environ.get("DUNNING_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL server where we may create a database (default: DUNNING_TEST_POSTGRES_URL)")
-    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    add_database_options(parser)
     args = parser.parse_args()
-    if not args.no_sqlite:
-        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp:
-            run("SQLite", f"sqlite:///{Path(tmp) / 'dunning.sqlite'}", Path(tmp), args)
-    if args.postgres:
-        with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp, postgres_database(args.postgres) as url:
-            run("PostgreSQL", url, Path(tmp), args)
+    on_each_database(run, args)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunning.casework import holds, human_tasks, plans, policies
+from dunning.domain import markdown as md
 from dunning.domain.ladder import asked_on, plan_request_ends
 from dunning.domain.time import local
 from dunning.law import rate_table_warnings
@@ -215,6 +216,11 @@ _WORDS = {
 }
 
 
+def _in_code(text: str) -> str:
+    """Text inside a Markdown code span shows as written; only a backtick could end the span."""
+    return " ".join(str(text).replace("`", "'").split())
+
+
 def as_markdown(o: dict, language: str | None = None) -> str:
     """The overview as Markdown, in `language` or else the one `build` found in the installation's settings."""
     language = language or o.get("language") or "nl"
@@ -226,31 +232,32 @@ def as_markdown(o: dict, language: str | None = None) -> str:
                   ""]
     lines += [f"## {w['tasks']}", ""]
     lines += [
-        "- " + w["task"].format(kind=kinds.get(t["kind"], t["kind"]), invoice=t["invoice"], debtor=t["debtor"],
-                                step=t["step"], days=t["days_open"])
-        + (w["also"].format(invoices=", ".join(t["also_for"])) if t.get("also_for") else "")
-        + (w["due"].format(who=t["responsible"] or w["nobody"], due=t["due_on"]) if t.get("due_on") else "")
+        "- " + w["task"].format(kind=kinds.get(t["kind"], t["kind"]), invoice=md.text(t["invoice"]),
+                                debtor=md.text(t["debtor"]), step=t["step"], days=t["days_open"])
+        + (w["also"].format(invoices=", ".join(md.text(i) for i in t["also_for"])) if t.get("also_for") else "")
+        + (w["due"].format(who=md.text(t["responsible"]) or w["nobody"], due=t["due_on"]) if t.get("due_on") else "")
         + (w["overdue"] if t.get("overdue") else "")
         for t in o["tasks"]
     ] or [w["none"]]
     lines += ["", f"## {w['plans']}", ""]
     lines += [
-        "- " + w["asked"].format(invoice=r["invoice"], debtor=r["debtor"], on=r["asked_on"])
-        + (w["asked_by"].format(by=r["by"]) if r.get("by") else "")
+        "- " + w["asked"].format(invoice=md.text(r["invoice"]), debtor=md.text(r["debtor"]), on=r["asked_on"])
+        + (w["asked_by"].format(by=md.text(r["by"])) if r.get("by") else "")
         + (w["went_on"] if r["escalation_went_on"] else w["waits"]).format(on=r["escalation_waits_until"])
-        + w["agree"].format(invoice=r["invoice"])
+        + w["agree"].format(invoice=_in_code(r["invoice"]))
         for r in o.get("plan_requests", [])
     ] or [w["none"]]
     lines += ["", f"## {w['letters']}", ""]
     lines += [
-        "- " + w["letter"].format(invoice=x["invoice"], step=x["step"], on=x["printed_on"])
+        "- " + w["letter"].format(invoice=md.text(x["invoice"]), step=x["step"], on=x["printed_on"])
         + (w["late"].format(days=x["days_waiting"]) if x["days_waiting"] else "")
-        + f" (`{x['file']}`)"
+        + f" (`{_in_code(x['file'])}`)"
         for x in o["letters"]
     ] or [w["none"]]
     lines += ["", f"## {w['holds']}", ""]
     lines += [
-        "- " + w["hold"].format(debtor=h["debtor"], name=h["name"], since=h["since"], reason=h["reason"])
+        "- " + w["hold"].format(debtor=md.text(h["debtor"]), name=md.text(h["name"]), since=h["since"],
+                                reason=md.text(h["reason"]))
         for h in o["holds"]
     ] or [w["none"]]
     if o["warnings"]:

@@ -48,6 +48,9 @@ def prefect_here(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> 
     patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-client")))
     patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     patch.setenv("PREFECT_LOGGING_LEVEL", "INFO")
+    # The runs' logs stay in this process (pytest shows them with a failure): no test here reads them from the
+    # server, and shipping every line there costs the busy CI machine a request and an insert each.
+    patch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
     prefect.context.refresh_global_settings_context()
     try:
         yield prefect_api

@@ -1,6 +1,6 @@
 """The collection ladder's scenarios: the flow's decisions and tasks on a real Prefect server, its runs executed
 in this process (tests/process/conftest.py), driven through the `dunning` verbs on simulated time, with a real
-SMTP server on loopback. The full ladder, on SQLite and PostgreSQL, runs here; what only processes show (a crash
+SMTP server on loopback. The full ladder (on PostgreSQL) runs here; what only processes show (a crash
 between sending and recording, the scheduled sweep, the browser) runs end to end in tests/flows."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.databases import on_both_databases
 from tests.support.engine import dossier_kinds, row
 from tests.support.ladder import walk_the_full_ladder_to_incasso
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]  # most take seconds
 
 
-@on_both_databases
+# On PostgreSQL, the production database: every other scenario here runs on SQLite, and the suite cannot pay for the
+# whole ladder twice.
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_consumer_and_business_invoices_walk_the_full_ladder_to_incasso(engine):
     walk_the_full_ladder_to_incasso(engine)
 

@@ -1,5 +1,5 @@
 """The full collection ladder, a consumer's and a business's invoice from the call to the hand-off, with the law's
-figures worked out by hand (tests/process/test_ladder_scenarios.py runs it on SQLite and PostgreSQL)."""
+figures worked out by hand (tests/process/test_ladder_scenarios.py runs it on PostgreSQL)."""
 
 from __future__ import annotations
 

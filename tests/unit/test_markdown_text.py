@@ -40,3 +40,17 @@ def test_ordinary_names_amounts_and_dates_stay_as_they_are():
 
 def test_an_empty_cell_says_so():
     assert cell(None) == "-" and cell("  ") == "-" and cell("x") == "x"
+
+
+def test_the_daily_overview_shows_names_and_reasons_as_text():
+    from dunning.desk.overview import as_markdown
+
+    overview = {
+        "date": "2026-03-09", "language": "en", "warnings": [], "letters": [], "plan_requests": [],
+        "tasks": [{"kind": "call", "invoice": "F-1", "debtor": "<b onmouseover=x>Jan</b>", "step": "call-1",
+                   "days_open": 2, "responsible": "", "due_on": None}],
+        "holds": [{"debtor": "D-1", "name": "**Bold** B.V.", "since": "2026-03-01", "reason": "two | three\nfour"}],
+    }
+    shown = as_markdown(overview)
+    assert "<b" not in shown and "&lt;b onmouseover=x&gt;Jan&lt;/b&gt;" in shown
+    assert "\\*\\*Bold\\*\\* B.V., since 2026-03-01: two \\| three four" in shown
