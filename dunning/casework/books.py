@@ -119,12 +119,7 @@ def _check(file: str, bills: list[InvoiceRecord], credit_notes: list[InvoiceReco
     for record in bills:
         if record.number in known:
             invoice, debtor = known[record.number]
-            if debtor != record.debtor.number:
-                raise _refusal(file, record, "debtor_number", f"invoice {invoice.number} belongs to debtor "
-                               f"{debtor}, not {record.debtor.number}")
-            if invoice.currency != record.currency:
-                raise _refusal(file, record, "currency", f"invoice {invoice.number} is in {invoice.currency}, "
-                               f"not {record.currency}")
+            _refuse_a_move(file, record, invoice, debtor)
     for record in credit_notes:
         if record.credits_invoice is None:
             continue
@@ -226,17 +221,22 @@ def _booked_amounts(session: Session, known: list[Invoice]) -> dict[int, Decimal
     return {invoice.id: invoice.amount - lowered.get(invoice.id, ZERO) for invoice in known}
 
 
-def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoice, debtor: str, now: datetime,
-             booked: Decimal) -> bool:
-    """The books changed an invoice (of debtor number `debtor`, `booked` as `_booked_amount` says): follow them,
-    and say so in its dossier. A lower amount is a credit (what the debtor was told stays on record); a higher one
-    and other dates are the invoice's new facts."""
+def _refuse_a_move(file: str, record: InvoiceRecord, invoice: Invoice, debtor: str) -> None:
+    """The books may correct an invoice, never move it to another debtor (numbered `debtor` now) or currency."""
     if debtor != record.debtor.number:
         raise _refusal(file, record, "debtor_number", f"invoice {invoice.number} belongs to debtor "
                        f"{debtor}, not {record.debtor.number}")
     if invoice.currency != record.currency:
         raise _refusal(file, record, "currency", f"invoice {invoice.number} is in {invoice.currency}, "
                        f"not {record.currency}")
+
+
+def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoice, debtor: str, now: datetime,
+             booked: Decimal) -> bool:
+    """The books changed an invoice (of debtor number `debtor`, `booked` as `_booked_amount` says): follow them,
+    and say so in its dossier. A lower amount is a credit (what the debtor was told stays on record); a higher one
+    and other dates are the invoice's new facts."""
+    _refuse_a_move(file, record, invoice, debtor)
     changes = []
     for attr in ("issue_date", "due_date"):
         old, new = getattr(invoice, attr), getattr(record, attr)
