@@ -45,9 +45,7 @@ def import_inbox() -> list[FileOutcome]:
     outcomes = []
     for path in inbox_files.waiting(inbox(inst)):
         try:
-            statement = read_statement_file(path)
-            with db.transaction(inst) as s:
-                report = bank.import_statement(s, statement, inst.creditor.own_accounts, clock.now(s))
+            report = take_in_statement(inst, path)
         except UserError as e:
             inbox_files.failed(path, str(e))
             get_run_logger().error("%s refused, moved to failed/: %s", path.name, e)
@@ -60,6 +58,14 @@ def import_inbox() -> list[FileOutcome]:
         outcomes.append(FileOutcome(path.name, report.summary(), True, report.matched, report.unmatched,
                                     report.known, shown))
     return outcomes
+
+
+def take_in_statement(inst: Installation, path: Path) -> bank.ImportReport:
+    """One bank statement of the inbox, whole or not at all (a `UserError` says why): the scheduled import and
+    the `import-file` desk action take a statement in alike."""
+    statement = read_statement_file(path)
+    with db.transaction(inst) as s:
+        return bank.import_statement(s, statement, inst.creditor.own_accounts, clock.now(s))
 
 
 @dataclass(frozen=True)

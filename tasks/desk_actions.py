@@ -16,8 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from sqlalchemy.orm import Session
 
-from dunning.bank.formats import read_statement_file
-from dunning.casework import bank, desk_actions, invoices
+from dunning.casework import desk_actions, invoices
 from dunning.casework.desk_actions import Done
 from dunning.domain.errors import InvalidInput, UserError
 from dunning.domain.kinds import Channel
@@ -25,6 +24,7 @@ from dunning.storage import clock, db
 from dunning.storage.config import Installation
 from tasks import inbox as inbox_files
 from tasks.bank import inbox as bank_inbox
+from tasks.bank import take_in_statement
 from tasks.books import inbox as invoice_inbox
 from tasks.books import take_in_file
 from tasks.runtime import installation
@@ -150,7 +150,4 @@ def import_file(inbox: Inbox, file: str) -> Outcome:
 
 
 def _bank_statement(inst: Installation, path: Path) -> str:
-    statement = read_statement_file(path)
-    with db.transaction(inst) as s:
-        report = bank.import_statement(s, statement, inst.creditor.own_accounts, clock.now(s))
-    return report.summary()
+    return take_in_statement(inst, path).summary()
