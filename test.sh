@@ -9,23 +9,31 @@
 # it in this process), each with its own Prefect server. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
-. scripts/venv.sh requirements/test.txt
+chromium=""  # the pid of Chromium's install, under way while the Python packages install and the checks run
 if [ -z "${DUNNING_TEST_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] \
   && command -v apt-get >/dev/null; then
   # Playwright must not download a browser of its own: the test launches this one by path.
   log="$(mktemp)"
   echo "installing Debian's chromium for the browser test ..." >&2
-  if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium; } >"$log" 2>&1; then
-    rm -f "$log"
-  else
-    echo "warning: apt-get could not install chromium (log: $log); the browser tests will skip (fail in CI)" >&2
-  fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    chromium; } >"$log" 2>&1 &
+  chromium=$!
+  trap 'wait "$chromium" 2>/dev/null || true' EXIT  # never leave apt-get running behind a failed step
 fi
+. scripts/venv.sh requirements/test.txt
 
 # --- static checks: each must pass before the tests run ---------------------------------------------------
 .venv/bin/ruff check .
 .venv/bin/mypy  # dunning/ (pyproject [tool.mypy]), following its imports into tasks/ and flows/
+
+if [ -n "$chromium" ]; then
+  if wait "$chromium"; then
+    rm -f "$log"
+  else
+    echo "warning: apt-get could not install chromium (log: $log); the browser tests will skip (fail in CI)" >&2
+  fi
+  trap - EXIT
+fi
 
 # --- the tests ------------------------------------------------------------------------------------------------
 # The slowest tests come first (tests/conftest.py); one test at a time goes to whichever worker is free, so the

@@ -1,14 +1,19 @@
 """Serve the deployments of one installation: each invoice run and each sweep in its own subprocess.
 
-Run by `dunning run`; on a larger set-up, `prefect worker start` with a process pool does the same."""
+Run by `dunning run`; on a larger set-up `dunning deploy` registers the same deployments in a process work pool and
+`dunning worker` on each machine runs them (deployments/pool.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from typing import Any
 
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
+from dunning.storage.config import Installation
 from flows.bank import import_bank, match_payment
 from flows.books import import_invoices
 from flows.collect_invoice import collect_invoice
@@ -17,6 +22,7 @@ from flows.letters import letters_posted
 from flows.overview import overview
 from flows.reports import reports
 from flows.sweep import sweep
+from tasks import throttle
 from tasks.runtime import installation
 
 SWEEP_SECONDS = int(os.environ.get("DUNNING_SWEEP_SECONDS", "60"))
@@ -27,9 +33,11 @@ BANK_INBOX_SECONDS = int(os.environ.get("DUNNING_BANK_INBOX_SECONDS", "300"))
 INVOICE_INBOX_SECONDS = int(os.environ.get("DUNNING_INVOICE_INBOX_SECONDS", "300"))
 
 
-def main() -> None:
-    inst = installation()
-    serve(
+def deployments(inst: Installation) -> list[RunnerDeployment]:
+    """The installation's deployments, with their schedules: served here by `dunning run`, registered in a work
+    pool by `dunning deploy` (deployments/pool.py). Outside an event loop: inside one, `to_deployment` gives
+    coroutines (and is typed as giving either)."""
+    made: list[Any] = [
         collect_invoice.to_deployment(name=inst.instance, tags=["dunning"]),
         # Tests and scripted use drive sweeps themselves (`dunning sweep`): DUNNING_SWEEP_SECONDS=0.
         sweep.to_deployment(name=inst.instance, interval=SWEEP_SECONDS or None, tags=["dunning"]),
@@ -45,8 +53,15 @@ def main() -> None:
         ),
         # Every desk action as a deployment a person starts from the UI's Run form (register-payment, ...).
         *desk_action_deployments(inst.instance, inst.language),
-        print_starting_message=False,
-    )
+    ]
+    return made
+
+
+def main() -> None:
+    inst = installation()
+    # The e-mail throttle (DUNNING_EMAILS_PER_MINUTE), set before the first run can send.
+    asyncio.run(throttle.set_email_limit(inst, throttle.emails_per_minute_from_env()))
+    serve(*deployments(inst), print_starting_message=False)
 
 
 if __name__ == "__main__":

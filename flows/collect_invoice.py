@@ -42,7 +42,7 @@ from tasks.casework import (
     schedule_wake,
     wake_runs,
 )
-from tasks.messages import HELD, plan_route, print_letter, send_step
+from tasks.messages import HELD, letter_instead, plan_route, print_letter, send_step
 from tasks.runtime import installation
 
 # Suspended runs fail when their pause times out; a collection case may wait for months.
@@ -139,30 +139,43 @@ async def ask_approval(invoice_number: str, step: Step, question: str) -> None:
     human = open_approval(invoice_number, step, question)
     if not human.is_open:
         return
+    if human.joined_to is not None:
+        # One letter for the debtor's invoices: the approval asked with the other invoice answers this one too.
+        await stand_still(invoice_number, f"one letter per debtor: the approval of {human.joined_to} answers this one")
+        return
     form = await _suspend(
         "approval",
         wait_for_input=approval_form(installation().language).with_initial_data(description=human.description),
         key=str(PauseKey.for_task(TaskKind.approval, human.task_id)),
     )
-    record_approval(human.task_id, form.answer())
+    joined = record_approval(human.task_id, form.answer())
+    if joined:
+        await wake_runs(joined)
 
 
 async def send_message(invoice_number: str, step: Step, now: datetime, policy: Policy) -> None:
     if step.sends == policy.hold_after:
         hold_debtor(invoice_number, f"{step} of invoice {invoice_number}")
-    for channel in plan_route(invoice_number, step):
-        if channel == "letter":
-            if print_letter(invoice_number, step) == "queued":
-                # Marked posted, the run goes on at the next sweep; until then it looks again every day.
-                await wait_until(invoice_number, now + timedelta(days=1), f"the {step} letter is waiting to be posted")
-            continue
-        try:
-            if await send_step(invoice_number, step) == HELD:
+    channels = plan_route(invoice_number, step)
+    for channel in channels:
+        if channel == "email":
+            try:
+                status = await send_step(invoice_number, step)
+            except TransientMailError as error:
+                # The message stays queued; try again at the outbox's next try without holding a process.
+                await wait_until(invoice_number, error.retry_at or now + timedelta(minutes=15),
+                                 f"mail server unavailable for the {step}: {error}")
+                continue
+            if status == HELD:
                 await wait_until(invoice_number, now + timedelta(days=1),
                                  f"the {step} waits for a person to confirm its interest rate")
-        except TransientMailError:
-            # The message stays queued; try again later without holding a process.
-            await wait_until(invoice_number, now + timedelta(minutes=15), f"mail server unavailable for the {step}")
+                continue
+            if not (status == "refused" and "letter" not in channels and letter_instead(invoice_number, step)):
+                continue
+            # The mail server refused the e-mail for good (the overview shows it): the step goes on paper.
+        if print_letter(invoice_number, step) == "queued":
+            # Marked posted, the run goes on at the next sweep; until then it looks again every day.
+            await wait_until(invoice_number, now + timedelta(days=1), f"the {step} letter is waiting to be posted")
 
 
 async def _suspend(awaiting: str | None, **pause: Any) -> Any:

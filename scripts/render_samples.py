@@ -5,7 +5,8 @@ from fixed demo facts with the project's templates and the law module, on a fixe
     .venv/bin/python scripts/render_samples.py [--out docs/samples]
 
 Writes <out>/<consumer|business>/<step>.<lang>.pdf (the letter) and <step>.<lang>.email.txt (the e-mail's
-subject and text), and the business ingebrekestelling once more as the policy business_costs = "announce" has it.
+subject and text), the business ingebrekestelling once more as the policy business_costs = "announce" has it, and
+the consumer's 14-dagenbrief about three invoices at once (one letter, the costs over their total).
 The same templates and dates give the same files (the PDFs are deterministic)."""
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dunning.bank.references import payment_reference, printed  # noqa: E402
-from dunning.domain.statement import state_claim  # noqa: E402
-from dunning.law import fourteen_day_term  # noqa: E402
+from dunning.domain.statement import state_claim, together  # noqa: E402
+from dunning.law import CostShare, combined_collection_costs, fourteen_day_term  # noqa: E402
 from dunning.messaging.letters import render_letter_pdf  # noqa: E402
 from dunning.messaging.templating import STEPS, render_email  # noqa: E402
 from dunning.storage.config import Creditor, Signatory  # noqa: E402
@@ -50,8 +51,8 @@ DEBTORS = {
 AMOUNT = Decimal("1234.56")
 
 
-def invoice(number: str) -> dict[str, Any]:
-    return {"number": number, "issue_date": ISSUED, "due_date": DUE, "amount": AMOUNT, "open_amount": AMOUNT,
+def invoice(number: str, amount: Decimal = AMOUNT) -> dict[str, Any]:
+    return {"number": number, "issue_date": ISSUED, "due_date": DUE, "amount": amount, "open_amount": amount,
             "currency": "EUR", "payment_reference": printed(payment_reference(number))}
 
 
@@ -105,6 +106,23 @@ def context(step: str, kind: str, language: str, business_costs: str = "charge")
     }
 
 
+THREE = (("F-2026-0117", Decimal("1234.56")), ("F-2026-0121", Decimal("310.00")), ("F-2026-0125", Decimal("95.00")))
+
+
+def combined_context(language: str) -> dict[str, Any]:
+    """The consumer's ingebrekestelling about three invoices due together (compose.py `_combine`): each claim with
+    its share of the costs over the three principal sums added together."""
+    values = context("ingebrekestelling", "consumer", language)
+    term = pay_by("ingebrekestelling", "consumer")
+    shares = combined_collection_costs([a for _, a in THREE], consumer=True)
+    claims = [state_claim(consumer=True, amount=a, due_date=DUE, payments=[], today=DAYS["ingebrekestelling"],
+                          default_notice_deadline=AANMANING_TERM, term_deadline=term, cost_share=CostShare(s, a))
+              for (_, a), s in zip(THREE, shares, strict=True)]
+    named = [invoice(n, a) for n, a in THREE]
+    return {**values, "invoice": named[0], "combined": named[1:], "claim": together(claims),
+            "claims": [{"invoice": i, "claim": c} for i, c in zip(named, claims, strict=True)]}
+
+
 def write(folder: Path, name: str, step: str, language: str, values: dict[str, Any]) -> list[Path]:
     email = render_email(step, language, values)
     text = folder / f"{name}.{language}.email.txt"
@@ -128,6 +146,8 @@ def main() -> None:
     for language in LANGUAGES:
         written += write(out / "business", "ingebrekestelling.costs-announced", "ingebrekestelling", language,
                          context("ingebrekestelling", "business", language, "announce"))
+        written += write(out / "consumer", "ingebrekestelling.three-invoices", "ingebrekestelling", language,
+                         combined_context(language))
     size = sum(p.stat().st_size for p in written)
     print(f"{len(written)} files, {size / 1024:.0f} KiB, in {out}")
 

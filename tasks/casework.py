@@ -12,11 +12,11 @@ from dunning.casework import answers, cases, disputes, facts, human_tasks, invoi
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
 from dunning.desk import excuses, incasso, sheets
 from dunning.domain.errors import InvalidInput, UserError
-from dunning.domain.kinds import PlanStatus, TaskKind, TaskStatus
+from dunning.domain.kinds import PlanStatus, TaskStatus
 from dunning.domain.ladder import Facts, collection_starts
 from dunning.domain.policy import Policy
-from dunning.domain.steps import LADDER, Step, StepKind
-from dunning.messaging import compose
+from dunning.domain.steps import LADDER, Message, Step, StepKind
+from dunning.messaging import combining, compose
 from dunning.storage import clock, db
 from dunning.storage.models import PaymentPlan
 from tasks.runtime import installation
@@ -65,7 +65,9 @@ def open_call(invoice_number: str, step: Step, reason: str, broken_promise: date
             # Should nobody make it before the invoice falls due, the sweep sets it aside then.
             policy = policies.policy_for(installation().home, invoice.debtor.number)
             invoice.wake_at = collection_starts(invoice.due_date, policy)
-        sheet = sheets.call_sheet(s, invoice, t, reason, _excuses(), language=installation().language)
+        copy = installation().invoice_copy(invoice.number)
+        sheet = sheets.call_sheet(s, invoice, t, reason, _excuses(), language=installation().language,
+                                  missing_copy=None if copy.is_file() else copy)
         return HumanStep(t.id, t.status.value == "open", sheet)
 
 
@@ -108,18 +110,33 @@ async def wake_runs(invoice_numbers: list[str]) -> None:
 
 @task(cache_policy=NO_CACHE)
 def open_approval(invoice_number: str, step: Step, question: str) -> HumanStep:
+    """The approval to ask; when the formal letter it approves covers the debtor's other invoices due for it too
+    (`messaging.combining`), asked once for all of them: this one then joins the first one asked."""
     inst = installation()
     with db.transaction(inst) as s:
         invoice = invoices.get(s, invoice_number)
         now = clock.now(s)
-        t = human_tasks.open_task(s, invoice, TaskKind.approval, step, now)
+        policy = policies.policy_for(inst.home, invoice.debtor.number)
+        letter = _letter_approved(step)
+        joins = letter is not None and combining.combines(letter, invoice.debtor, policy)
+        t = human_tasks.open_approval(s, invoice, step, now, joins=joins)
+        if (lead := human_tasks.lead_of(s, t)) is not None:
+            return HumanStep(t.id, True, "", joined_to=lead.invoice.number)
         preview = None
         if step.gate in LADDER and invoice.debtor.email:
-            # The approver reads the message itself (the incasso hand-off has none: the sheet says what goes).
-            policy = policies.policy_for(inst.home, invoice.debtor.number)
-            preview = compose.preview_email(s, inst, invoice, Step.send(step.gate), now, policy)
+            # The approver reads the message itself, naming every invoice whose approval joined this one (the
+            # incasso hand-off has none: the sheet says what goes).
+            also = [j.invoice for j in human_tasks.joined_to(s, t)]
+            preview = compose.preview_email(s, inst, invoice, Step.send(step.gate), now, policy, also=also)
         return HumanStep(t.id, t.status.value == "open", sheets.approval_sheet(s, invoice, question, preview,
                                                                               language=installation().language))
+
+
+def _letter_approved(step: Step) -> Message | None:
+    """The formal letter an approval lets go: the ingebrekestelling, or for the hand-off its announcement."""
+    if step.gate == "incasso":
+        return Message.incasso_aankondiging
+    return Message(step.gate) if step.gate in LADDER else None
 
 
 @task(cache_policy=NO_CACHE)
@@ -174,10 +191,12 @@ def hold_debtor(invoice_number: str, reason: str) -> bool:
 
 
 @task(cache_policy=NO_CACHE)
-def record_approval(task_id: int, answer: ApprovalAnswer) -> bool:
+def record_approval(task_id: int, answer: ApprovalAnswer) -> list[str]:
+    """Record the answer (once); returns the other invoices it answered too (their runs are to be woken)."""
     with db.transaction(installation()) as s:
         t = s.get_one(human_tasks.HumanTask, task_id)
-        return answers.complete_approval(s, t, answer, clock.now(s))
+        answers.complete_approval(s, t, answer, clock.now(s))
+        return [j.invoice.number for j in human_tasks.joined_with(s, t)]
 
 
 @task(cache_policy=NO_CACHE)

@@ -7,16 +7,24 @@ import os
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 from sqlalchemy import select
 
 from dunning.casework import invoices
 from dunning.domain.kinds import OutboxStatus
 from dunning.domain.steps import Step
 from dunning.messaging import sending
-from dunning.messaging.mailer import PermanentMailError, TransientMailError, deliver_raw, smtp_settings
+from dunning.messaging.mailer import (
+    InDoubtMailError,
+    PermanentMailError,
+    TransientMailError,
+    deliver_raw,
+    smtp_settings,
+)
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
 from dunning.storage.models import Setting
+from tasks import throttle
 from tasks.runtime import installation
 
 HELD = "held"  # send_step's status for a message held until a person confirms its interest rate
@@ -34,6 +42,15 @@ def plan_route(invoice_number: str, step: Step | str) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE)
+def letter_instead(invoice_number: str, step: Step | str) -> bool:
+    """The mail server refused the step's e-mail for good: True when it goes by letter instead (noted in the
+    dossier either way)."""
+    inst = installation()
+    with db.transaction(inst) as s:
+        return sending.letter_instead(s, invoices.get(s, invoice_number), _step(step), clock.now(s))
+
+
+@task(cache_policy=NO_CACHE)
 def print_letter(invoice_number: str, step: Step | str) -> str:
     """Compose the letter once and put it in the print queue; it counts as sent when marked posted."""
     inst = installation()
@@ -46,13 +63,26 @@ def print_letter(invoice_number: str, step: Step | str) -> str:
     return done.status
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
+def _soon_again(task: object, task_run: object, state: State) -> bool:
+    """Prefect's quick retries are for waiting on another invoice's run that sends this message; a mail server
+    fault has the outbox's back-off instead (its `retry_at`), which a retry seconds later would only run into."""
+    error = state.data
+    return not (isinstance(error, TransientMailError) and error.retry_at is not None)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_soon_again)
 async def send_step(invoice_number: str, step: Step | str) -> str:
-    """Queue (once), deliver (at most once), record (exactly once). Returns the outbox status."""
+    """Queue (once), deliver (at most once), record (exactly once). Returns the outbox status. A temporary mail
+    server fault raises TransientMailError with `retry_at`, the outbox's next try; a permanent one returns
+    "refused" (the flow may send a letter instead); a delivery in doubt returns "sent" (a person decides)."""
     inst = installation()
     log = get_run_logger()
     with db.transaction(inst) as s:
-        decision = sending.prepare_email(s, inst, invoices.get(s, invoice_number), _step(step), clock.now(s))
+        invoice, now = invoices.get(s, invoice_number), clock.now(s)
+        if (retry_at := sending.not_before(s, invoice, _step(step), now)) is not None:
+            raise TransientMailError(f"the mail server failed for the {step}; next try at {retry_at.isoformat()}",
+                                     retry_at=retry_at)
+        decision = sending.prepare_email(s, inst, invoice, _step(step), now)
     match decision:
         case sending.Settled(status, why):
             if why:
@@ -68,13 +98,23 @@ async def send_step(invoice_number: str, step: Step | str) -> str:
             raise TransientMailError(f"goes out in one message with {lead}")
     for warning in decision.warnings:
         log.warning("%s: %s: %s", invoice_number, step, warning)
+    await throttle.wait_for_email_slot(inst)  # the installation's e-mails a minute, over all workers
     try:
         await deliver_raw(smtp_settings(inst), decision.content, [decision.recipient])
-    except (TransientMailError, PermanentMailError) as error:
+    except (TransientMailError, PermanentMailError, InDoubtMailError) as error:
         with db.transaction(inst) as s:
-            status = sending.record_delivery(s, decision, clock.now(s), error)
+            now = clock.now(s)
+            status = sending.record_delivery(s, decision, now, error)
+            retry_at = sending.not_before(s, invoices.get(s, invoice_number), _step(step), now)
         if isinstance(error, TransientMailError):
-            raise
+            log.warning("%s: %s by e-mail: %s; next try at %s", invoice_number, step, error,
+                        retry_at.isoformat() if retry_at else "once the run looks again")
+            raise TransientMailError(str(error), error.code, retry_at) from error
+        if isinstance(error, InDoubtMailError):
+            log.warning("%s: %s by e-mail in doubt, not sent again: %s; a person decides (dunning outbox confirm "
+                        "%s, or resend %s)", invoice_number, step, error, decision.key, decision.key)
+        else:
+            log.warning("%s: %s e-mail refused by the mail server: %s", invoice_number, step, error)
         return status
     _crash_here_if_asked(inst, decision.key)
     with db.transaction(inst) as s:

@@ -6,26 +6,35 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterName,
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Completed, Scheduled
+from sqlalchemy import select
 
 from dunning.casework import invoices, policies, wakeups
+from dunning.domain.errors import UserError
 from dunning.law import rate_table_warnings
+from dunning.messaging import throttle
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import BankLine
+from dunning.storage.models import BankLine, Invoice
+from dunning.storage.secrets import known_secrets, redact
 
 SETTLED = {StateType.PAUSED, StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
@@ -36,6 +45,15 @@ class SweepReport:
     woken: dict[str, str] = field(default_factory=dict)
     restarted: dict[str, str] = field(default_factory=dict)
     asked: dict[str, str] = field(default_factory=dict)  # "payment N" -> the run asking a person to match it
+    config_problems: list[str] = field(default_factory=list)  # files that do not load: no failed run restarted
+    failed: list[FailedRun] = field(default_factory=list)  # invoice runs still failed after this sweep
+
+    @property
+    def problems(self) -> list[str]:
+        """What a person must sort out, one line each: the configuration first, then the runs it failed."""
+        waiting = [f"invoice {r.invoice}: run {r.state.lower()}: {r.error} (retry: `{r.retry_command}`)"
+                   for r in self.failed]
+        return [*self.config_problems, *waiting]
 
     @property
     def touched(self) -> dict[str, str]:
@@ -59,8 +77,10 @@ async def sweep_once(inst: Installation) -> SweepReport:
     report = SweepReport()
     with db.transaction(inst) as s:
         found = wakeups.due(s, inst.home, clock.now(s))
+    # At the installation's pace (settings.toml `wakeups_per_minute`): the rest stays due for the next sweep.
+    to_start, to_wake = throttle.hand_out(found.start, found.wake, inst.wakeups_per_minute)
     async with get_client() as client:
-        for number, debtor_number in found.start:
+        for number, debtor_number in to_start:
             run: FlowRun = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
                 deployment_name(inst),
                 parameters={"invoice_number": number},
@@ -75,7 +95,7 @@ async def sweep_once(inst: Installation) -> SweepReport:
             with db.transaction(inst) as s:
                 invoices.get(s, number).flow_run_id = str(run.id)
             report.started[number] = str(run.id)
-        for number, run_id in found.wake:
+        for number, run_id in to_wake:
             if run_id and await wake(client, inst, number, run_id):
                 report.woken[number] = str(run_id)
         for line_id in found.ask:
@@ -99,7 +119,14 @@ async def sweep_once(inst: Installation) -> SweepReport:
         for run in await _crashed_runs(client, inst):
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
             report.restarted[run.name] = str(run.id)
+        await restart_failed(client, inst, report)
     return report
+
+
+def exit_code(report: SweepReport) -> int:
+    """`dunning sweep` after it did its work: 2 while a file does not load (a mistake to fix, named), 1 while an
+    invoice run stays failed (listed with `dunning retry`), else 0."""
+    return 2 if report.config_problems else 1 if report.failed else 0
 
 
 async def wake(client: PrefectClient, inst: Installation, number: str, run_id: UUID | str) -> bool:
@@ -175,3 +202,145 @@ async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict
                 await asyncio.sleep(pause)
                 pause = min(pause * 1.5, 0.5)
     return states
+
+
+# -- failed runs: restarted once what failed them is fixed -----------------------------------------------------
+
+# A failed run is restarted at the next sweep, and when it fails again only after a wait that doubles with every
+# failure (5 minutes, 10, 20, ... at most a day): a run still broken is not restarted every minute. Fixing the
+# configuration skips the wait: a person who edits settings.toml expects the runs to go on at the next sweep.
+# Real time, as the Prefect server stamps the states: the collection clock may run on simulated time.
+RESTART_FIRST_WAIT = timedelta(minutes=5)
+RESTART_MOST_WAIT = timedelta(days=1)
+CONFIG_FILES = ("settings.toml", "policies.toml", "excuses.toml")  # and the templates/ folder
+_TEMPLATE_SUFFIXES = (".html", ".txt", ".md")
+# Failures that are the ladder's answer, not a fault: restarting replays the same refusal. A person acts first
+# (here: supplies the missing evidence), then `dunning retry`.
+BUSINESS_REFUSALS = ("IncassoRefused",)
+_PAGE = 200
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    invoice: str
+    run_id: str
+    state: str  # "Failed" or "Crashed"
+    failed_at: datetime
+    error: str  # the state's message, one line, secrets masked
+    failures: int  # how often this run has failed so far
+
+    @property
+    def retry_command(self) -> str:
+        return f"dunning retry {self.invoice}"
+
+    @property
+    def refused(self) -> bool:
+        """Failed by a business refusal (the incasso gate): the sweep leaves it to a person."""
+        return any(f"{name}:" in self.error for name in BUSINESS_REFUSALS)
+
+
+def config_problems(home: Path) -> list[str]:
+    """What stops runs in the installation's own files: settings, policies, excuses and template overrides, each
+    loaded as a run loads it; one line per file that does not load (secrets masked)."""
+    from dunning.desk import excuses
+    from dunning.messaging import templating
+    from dunning.storage import config
+
+    problems = []
+    for name, load in (("settings.toml", lambda: config.load(home)), ("policies.toml", lambda: policies.load(home)),
+                       ("excuses.toml", lambda: excuses.load(home))):
+        try:
+            load()
+        except Exception as e:  # whatever stops it loading stops the runs: name it, never a traceback
+            problems.append(_one_line(str(home / name), e, home))
+    overrides = home / "templates"
+    if overrides.is_dir():
+        environment = templating.make_environment(overrides)
+        for path in sorted(p for p in overrides.rglob("*") if p.suffix in _TEMPLATE_SUFFIXES and p.is_file()):
+            try:
+                environment.get_template(path.relative_to(overrides).as_posix())
+            except Exception as e:
+                problems.append(_one_line(str(path), e, home))
+    return problems
+
+
+def _one_line(what: str, error: Exception, home: Path) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    if not isinstance(error, UserError):
+        text = f"{what}: {type(error).__name__}: {text}"
+    return redact(text, known_secrets(home))
+
+
+def config_changed_at(home: Path) -> datetime | None:
+    """When a person last changed what `config_problems` reads (file times), or None when there is none."""
+    paths = [home / name for name in CONFIG_FILES]
+    if (home / "templates").is_dir():
+        paths += [p for p in (home / "templates").rglob("*") if p.is_file()]
+    times = [p.stat().st_mtime for p in paths if p.exists()]
+    return datetime.fromtimestamp(max(times), UTC) if times else None
+
+
+def restart_due(run: FailedRun, now: datetime, changed_at: datetime | None) -> bool:
+    """Restart the failed `run` now? The first failure at once; a later one after the back-off, unless the
+    configuration changed since it failed."""
+    if run.failures <= 1 or (changed_at is not None and changed_at > run.failed_at):
+        return True
+    wait = min(RESTART_FIRST_WAIT * 2 ** (run.failures - 2), RESTART_MOST_WAIT)
+    return now - run.failed_at >= wait
+
+
+async def failed_runs(client: PrefectClient, inst: Installation,
+                      types: tuple[StateType, ...] = (StateType.FAILED, StateType.CRASHED)) -> list[FailedRun]:
+    """The invoice runs of this installation that ended in one of `types` and are still the run of an open
+    case, oldest first."""
+    runs: list[FlowRun] = []
+    while True:  # the server answers at most a page at a time
+        page = await client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["collect-invoice"])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(types)))),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[inst.instance])),
+            sort=FlowRunSort.START_TIME_ASC, limit=_PAGE, offset=len(runs),
+        )
+        runs += page
+        if len(page) < _PAGE:
+            break
+    numbers = {str(r.parameters.get("invoice_number", r.name)): r for r in runs}
+    with db.transaction(inst) as s:
+        open_runs = {number: run_id for number, run_id in s.execute(
+            select(Invoice.number, Invoice.flow_run_id).where(Invoice.number.in_(list(numbers)),
+                                                              Invoice.closed_reason.is_(None)))}
+    secrets = known_secrets(inst.home)
+    found = []
+    for number, run in numbers.items():
+        if open_runs.get(number) != str(run.id) or run.state is None:
+            continue  # a closed case, or a run that is no longer the invoice's own
+        states = await client.read_flow_run_states(run.id)
+        message = (run.state.message or run.state.name or "").strip().splitlines() or [""]
+        found.append(FailedRun(
+            invoice=number, run_id=str(run.id), state=run.state.name or run.state.type.value,
+            failed_at=run.state.timestamp, error=redact(message[0], secrets)[:300],
+            failures=sum(1 for st in states if st.type in (StateType.FAILED, StateType.CRASHED)),
+        ))
+    return found
+
+
+async def restart(client: PrefectClient, run_id: str) -> None:
+    """The invoice's own run goes on from the top (one run per invoice stays one run): every step replays
+    idempotently, so nothing already done happens twice."""
+    await client.set_flow_run_state(UUID(run_id), Scheduled(name="Restarting"), force=True)
+
+
+async def restart_failed(client: PrefectClient, inst: Installation, report: SweepReport) -> None:
+    """Restart the failed invoice runs whose back-off has passed, but none while the configuration still fails
+    to load (the cause still stands) and no business refusal. What stays failed is named in the report."""
+    report.config_problems = config_problems(inst.home)
+    failed = await failed_runs(client, inst, (StateType.FAILED,))
+    changed_at = config_changed_at(inst.home)
+    now = datetime.now(UTC)
+    for run in failed:
+        if (not report.config_problems and not run.refused and restart_due(run, now, changed_at)
+                and run.invoice not in report.touched):
+            await restart(client, run.run_id)
+            report.restarted[run.invoice] = run.run_id
+        else:
+            report.failed.append(run)

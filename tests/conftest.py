@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 
 from dunning.storage import config, db
 from dunning.storage.config import Installation
-from tests.support.databases import BOTH_DATABASES, fresh_database
+from tests.support.databases import BOTH_DATABASES, MigratedTemplates, fresh_database
 from tests.support.prefect_server import prefect_server
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -31,20 +31,38 @@ if os.environ.get("CI", "").lower() in ("true", "1"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    try:
+        yield templates
+    finally:
+        templates.drop()
+
+
 @pytest.fixture(params=BOTH_DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_database(request.param, tmp_path)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """Empty; for a test that asks for the installation, already migrated: a copy of the session's migrated
+    database (tests/support/databases.py), which saves running every migration for each of those hundreds of
+    tests. Migrating itself is what `db.migrate` does for the template, and test_migrations.py checks its result."""
+    migrated = migrated_templates if "installation" in request.fixturenames else None
+    yield from fresh_database(request.param, tmp_path, migrated)
 
 
 @pytest.fixture
-def installation(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Installation:
+def installation(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_templates: MigratedTemplates
+) -> Installation:
     """A migrated installation in a temporary DUNNING_HOME."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("DUNNING_HOME", str(home))
     monkeypatch.setenv("DUNNING_DATABASE_URL", database_url)
     inst = config.load()
-    db.migrate(inst)
+    if database_url not in migrated_templates.copies:  # a tier's own database_url fixture: an empty database
+        db.migrate(inst)
     return inst
 
 
@@ -53,6 +71,16 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real Prefect server per test session (per worker under pytest-xdist); every test's installation names
     its deployments after its own instance, so tests never see each other's runs."""
     with prefect_server(tmp_path_factory.mktemp("prefect-home")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def prefect_here(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This process's Prefect client on the session's server, for the flow runs executed in this process
+    (tests/support/in_process.py: tests/process, and the tests in tests/flows whose subject is not the processes)."""
+    from tests.support.in_process import prefect_client_here  # Prefect's flow engine: only where runs execute here
+
+    with prefect_client_here(prefect_api, tmp_path_factory.mktemp("prefect-client")) as url:
         yield url
 
 

@@ -70,8 +70,20 @@ def _dispute_heard(session: Session, task: HumanTask, outcome: CallOutcome, now:
 
 
 def complete_approval(session: Session, task: HumanTask, answer: ApprovalAnswer, now: datetime) -> bool:
+    """Records the answer once; False when it was already given (or the task cancelled). The approvals joined to
+    this one (one letter for the debtor's invoices) get the same answer, and their runs are woken."""
+    lock(session, task)
     if task.status is not TaskStatus.open:
         return False
+    for other in joined_to(session, task):
+        shared = replace(answer, reason=f"{answer.reason} (asked once with invoice {task.invoice.number})".strip())
+        _record_approval(session, other, shared, now)
+        other.invoice.wake_at = now
+    _record_approval(session, task, answer, now)
+    return True
+
+
+def _record_approval(session: Session, task: HumanTask, answer: ApprovalAnswer, now: datetime) -> None:
     task.status = TaskStatus.done
     task.completed_at = now
     task.completed_by = answer.by
@@ -87,7 +99,6 @@ def complete_approval(session: Session, task: HumanTask, answer: ApprovalAnswer,
         summary=f"{task.step.gate} {verdict}",
         data=task.outcome,
     )
-    return True
 
 
 def form_input(task: HumanTask) -> dict:

@@ -5,12 +5,13 @@ at all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from dunning.bank.references import payment_reference
@@ -23,7 +24,8 @@ from dunning.storage.models import Debtor, DebtorAccount, DebtorCredit, Invoice,
 
 ZERO = Decimal("0.00")
 CHUNK = 500  # numbers per IN (...): well within every database's limit on bound parameters
-BULK = 5000  # rows per INSERT (executemany)
+BULK = 5000  # rows per INSERT (executemany), and records per chunk of a take-in
+ANALYZE_AFTER = 1000  # rows inserted at once that change what PostgreSQL should believe of the tables
 
 # What of a debtor the newest export knows better than we do.
 _DEBTOR_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "contact_name", "company_id",
@@ -48,29 +50,49 @@ class TakenIn:
                 f"{credits}; {self.debtors_added} debtors added, {self.debtors_updated} updated")
 
 
-def take_in(session: Session, file: str, records: list[InvoiceRecord], now: datetime,
+def take_in(session: Session, file: str, records: Iterable[InvoiceRecord], now: datetime,
             default_kind: DebtorKind = DebtorKind.business) -> TakenIn:
-    """Invoices first, then credit notes (a file may hold an invoice and the credit note against it). In bulk:
-    what is known already is read in one query per chunk of numbers, what is new is inserted in one statement
-    per chunk, and everything that can refuse the file is checked before anything is written."""
+    """Invoices first, then credit notes (a file may hold an invoice and the credit note against it). `records`
+    is iterated more than once and never held: a streamed export (`documents.spreadsheet.InvoiceRows`) keeps
+    memory flat however long it is. The first pass reads every record (the reader refuses a bad row) and checks
+    everything the books refuse, writing nothing; the next ones write in chunks: what is known already is read
+    in one query per chunk of numbers, what is new inserted in one statement per chunk."""
+    if iter(records) is records:  # an iterator can be read once only
+        records = list(records)
     report = TakenIn()
-    ordered = sorted(records, key=lambda r: r.kind is DocumentKind.credit_note)
-    bills = [r for r in ordered if r.kind is DocumentKind.invoice]
-    credit_notes = [r for r in ordered if r.kind is DocumentKind.credit_note]
-    known = _known_invoices(session, {r.number for r in bills} | {r.credits_invoice for r in credit_notes
-                                                                   if r.credits_invoice is not None})
-    _check(file, bills, credit_notes, known)
-    debtor_ids = _debtors(session, ordered, default_kind, report)
-    _accounts(session, ordered, debtor_ids)
+    has_credit_notes = _check(session, file, records)
+    debtor_ids: dict[str, int] = {}
+    for chunk in _batches((r for r in records if r.kind is DocumentKind.invoice), BULK):
+        _take_in_invoices(session, file, chunk, debtor_ids, now, default_kind, report)
+        report.pdfs |= {r.number: r.pdf for r in chunk if r.pdf is not None}
+    if has_credit_notes:
+        for chunk in _batches((r for r in records if r.kind is DocumentKind.credit_note), BULK):
+            _debtors(session, chunk, debtor_ids, default_kind, report)
+            _accounts(session, chunk, debtor_ids)
+            for record in chunk:
+                if _credit(session, file, record, session.get_one(Debtor, debtor_ids[record.debtor.number]), now):
+                    report.credit_notes += 1
+    session.flush()
+    if report.invoices_added + report.debtors_added >= ANALYZE_AFTER:
+        _analyze(session)
+    return report
+
+
+def _take_in_invoices(session: Session, file: str, chunk: list[InvoiceRecord], debtor_ids: dict[str, int],
+                      now: datetime, default_kind: DebtorKind, report: TakenIn) -> None:
+    """A chunk of invoices: their debtors and accounts, the new invoices inserted, the known ones corrected."""
+    _debtors(session, chunk, debtor_ids, default_kind, report)
+    _accounts(session, chunk, debtor_ids)
+    known = _known_invoices(session, {r.number for r in chunk})
     fresh: dict[str, InvoiceRecord] = {}
     again = []  # an invoice twice in one call (not from a spreadsheet, whose reader refuses or merges that)
-    for record in bills:
+    for record in chunk:
         if record.number in known or record.number in fresh:
             again.append(record)
         else:
             fresh[record.number] = record
     _insert_invoices(session, list(fresh.values()), debtor_ids)
-    report.invoices_added = len(fresh)
+    report.invoices_added += len(fresh)
     booked = _booked_amounts(session, [invoice for invoice, _debtor in known.values()])
     for record in again:
         found = known.get(record.number)
@@ -86,17 +108,25 @@ def take_in(session: Session, file: str, records: list[InvoiceRecord], now: date
             report.invoices_unchanged += 1
         booked.pop(invoice.id, None)  # corrected: the next look reads it anew
         known.pop(record.number, None)
-    report.pdfs = {r.number: r.pdf for r in bills if r.pdf is not None}
-    for record in credit_notes:
-        if _credit(session, file, record, session.get_one(Debtor, debtor_ids[record.debtor.number]), now):
-            report.credit_notes += 1
-    session.flush()
-    return report
+
+
+def _analyze(session: Session) -> None:
+    """PostgreSQL plans by its statistics, and a table just filled in bulk has none until autovacuum comes by:
+    the sweep's indexed look-ups (due date, wake-up time) would be planned as scans of a table it believes
+    empty. Inside the transaction, so the statistics count the rows it wrote and arrive with them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {', '.join(t.__tablename__ for t in (Invoice, Debtor, DebtorAccount))}"))
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _batches(items: Iterable[InvoiceRecord], size: int) -> Iterator[list[InvoiceRecord]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def _known_invoices(session: Session, numbers: set[str]) -> dict[str, tuple[Invoice, str]]:
@@ -111,37 +141,65 @@ def _known_invoices(session: Session, numbers: set[str]) -> dict[str, tuple[Invo
     return {invoice.number: (invoice, debtors[invoice.debtor_id]) for invoice in found}
 
 
-def _check(file: str, bills: list[InvoiceRecord], credit_notes: list[InvoiceRecord],
-           known: dict[str, tuple[Invoice, str]]) -> None:
-    """What the books refuse, found before anything is written: an invoice moved to another debtor or currency,
-    a credit note on an invoice that is not there or is another debtor's."""
-    in_file: dict[str, str] = {r.number: r.debtor.number for r in bills}
-    for record in bills:
-        if record.number in known:
-            invoice, debtor = known[record.number]
-            _refuse_a_move(file, record, invoice, debtor)
-    for record in credit_notes:
+def _known_owners(session: Session, numbers: set[str]) -> dict[str, tuple[str, str]]:
+    """Invoice number -> (its debtor's number, its currency), of those of `numbers` in the books."""
+    owners: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(sorted(numbers)):
+        owners |= {n: (d, c) for n, d, c in session.execute(
+            select(Invoice.number, Debtor.number, Invoice.currency).join(Debtor, Invoice.debtor_id == Debtor.id)
+            .where(Invoice.number.in_(chunk)))}
+    return owners
+
+
+def _check(session: Session, file: str, records: Iterable[InvoiceRecord]) -> bool:
+    """What the books refuse, found before anything is written, in one pass that holds a chunk at a time: an
+    invoice moved to another debtor or currency, a credit note on an invoice that is not there or is another
+    debtor's. A bad row the reader finds comes first (as when a file was read whole before it was taken in);
+    then the first move, then the first wrong credit note. Whether there are credit notes at all."""
+    move: DocumentError | None = None
+    # Credit notes are few: what each credits, and the owner the file gives that invoice (an invoice after its
+    # credit note is found in this pass; one before it, in another pass only when the books lack it).
+    credits: list[InvoiceRecord] = []
+    owners: dict[str, str] = {}
+    for chunk in _batches(records, BULK):
+        bills = [r for r in chunk if r.kind is DocumentKind.invoice]
+        credits += [r for r in chunk if r.kind is DocumentKind.credit_note]
+        targets = {r.credits_invoice for r in credits if r.credits_invoice is not None}
+        owners |= {r.number: r.debtor.number for r in bills if r.number in targets}
+        if move is None:
+            known = _known_owners(session, {r.number for r in bills})
+            for record in bills:
+                if move is None and record.number in known:
+                    move = _moved(file, record, *known[record.number])
+    if move is not None:
+        raise move
+    targets = {r.credits_invoice for r in credits if r.credits_invoice is not None}
+    known_owners = {n: debtor for n, (debtor, _currency) in _known_owners(session, targets).items()}
+    if missing := targets - known_owners.keys() - owners.keys():
+        owners |= {r.number: r.debtor.number for r in records
+                   if r.kind is DocumentKind.invoice and r.number in missing}
+    for record in credits:
         if record.credits_invoice is None:
             continue
-        owner = in_file.get(record.credits_invoice)
-        if record.credits_invoice in known:
-            owner = known[record.credits_invoice][1]
+        owner = known_owners.get(record.credits_invoice, owners.get(record.credits_invoice))
         if owner is None:
             raise _refusal(file, record, "credits_invoice", f"credits invoice {record.credits_invoice}, which is "
                            "not in the books here (import it first)")
         if owner != record.debtor.number:
             raise _refusal(file, record, "credits_invoice", f"credits invoice {record.credits_invoice} of debtor "
                            f"{owner}, not of {record.debtor.number}")
+    return bool(credits)
 
 
-def _debtors(session: Session, records: list[InvoiceRecord], default_kind: DebtorKind, report: TakenIn
-             ) -> dict[str, int]:
-    """Debtor number -> id: the newest export knows a debtor's current contact data (the first record of each
-    debtor in the file says it); new debtors are inserted in bulk."""
+def _debtors(session: Session, records: list[InvoiceRecord], ids: dict[str, int], default_kind: DebtorKind,
+             report: TakenIn) -> None:
+    """Adds to `ids` (debtor number -> id) the debtors of `records` not in it yet: the newest export knows a
+    debtor's current contact data (the first record of each debtor in the file says it); new debtors are
+    inserted in bulk."""
     first: dict[str, DebtorRecord] = {}
     for record in records:
-        first.setdefault(record.debtor.number, record.debtor)
-    ids: dict[str, int] = {}
+        if record.debtor.number not in ids:
+            first.setdefault(record.debtor.number, record.debtor)
     for chunk in _chunks(list(first)):
         for debtor in session.scalars(select(Debtor).where(Debtor.number.in_(chunk))):
             ids[debtor.number] = debtor.id
@@ -154,6 +212,7 @@ def _debtors(session: Session, records: list[InvoiceRecord], default_kind: Debto
             if changes:
                 report.debtors_updated += 1
     new = [record for number, record in first.items() if number not in ids]
+    report.debtors_added += len(new)
     for chunk in _chunks(new, BULK):
         rows = []
         for record in chunk:
@@ -161,10 +220,9 @@ def _debtors(session: Session, records: list[InvoiceRecord], default_kind: Debto
             row = {"preferred_channel": channel, "kind": default_kind, "language": "nl"} | _wanted(record)
             rows.append({attr: row.get(attr) for attr in _NEW_DEBTOR} | {"number": record.number})
         session.execute(insert(Debtor), rows)
-        ids |= {number: debtor_id for number, debtor_id in session.execute(select(Debtor.number, Debtor.id).where(
-            Debtor.number.in_([r.number for r in chunk])))}
-    report.debtors_added = len(new)
-    return ids
+        for numbers in _chunks([r.number for r in chunk]):
+            ids |= {number: debtor_id for number, debtor_id in session.execute(select(
+                Debtor.number, Debtor.id).where(Debtor.number.in_(numbers)))}
 
 
 def _wanted(record: DebtorRecord) -> dict[str, object]:
@@ -223,12 +281,18 @@ def _booked_amounts(session: Session, known: list[Invoice]) -> dict[int, Decimal
 
 def _refuse_a_move(file: str, record: InvoiceRecord, invoice: Invoice, debtor: str) -> None:
     """The books may correct an invoice, never move it to another debtor (numbered `debtor` now) or currency."""
+    if (refusal := _moved(file, record, debtor, invoice.currency)) is not None:
+        raise refusal
+
+
+def _moved(file: str, record: InvoiceRecord, debtor: str, currency: str) -> DocumentError | None:
+    """Why `record` cannot be the invoice of that number in the books, of debtor `debtor` in `currency`."""
     if debtor != record.debtor.number:
-        raise _refusal(file, record, "debtor_number", f"invoice {invoice.number} belongs to debtor "
-                       f"{debtor}, not {record.debtor.number}")
-    if invoice.currency != record.currency:
-        raise _refusal(file, record, "currency", f"invoice {invoice.number} is in {invoice.currency}, "
-                       f"not {record.currency}")
+        return _refusal(file, record, "debtor_number", f"invoice {record.number} belongs to debtor "
+                        f"{debtor}, not {record.debtor.number}")
+    if currency != record.currency:
+        return _refusal(file, record, "currency", f"invoice {record.number} is in {currency}, not {record.currency}")
+    return None
 
 
 def _correct(session: Session, file: str, record: InvoiceRecord, invoice: Invoice, debtor: str, now: datetime,

@@ -104,6 +104,53 @@ def open_call(session: Session, invoice: Invoice, step: Step, now: datetime) -> 
     return task
 
 
+def open_approval(session: Session, invoice: Invoice, step: Step, now: datetime, *, joins: bool) -> HumanTask:
+    """The approval task for `step`. One formal letter per debtor (`joins`, see `messaging.combining`): a new
+    approval joins another invoice's approval of the same gate for this debtor that is still to be given, whose
+    answer then answers both; the letter it approves names both invoices."""
+    session.execute(update(Debtor).where(Debtor.id == invoice.debtor_id).values(number=Debtor.number))
+    task = find(session, invoice, step)
+    if task is None:
+        task = open_task(session, invoice, TaskKind.approval, step, now)
+        lead = _approval_to_join(session, invoice, step.gate) if joins else None
+        if lead is not None:
+            task.joined_to_id = lead.id
+            dossier.record(
+                session,
+                invoice,
+                key=f"{invoice.number}:{step}:joined",
+                kind="note",
+                at=now,
+                summary=f"{step}: asked once with invoice {lead.invoice.number} ({lead.step}): one letter for both",
+            )
+    elif task.status is TaskStatus.open and task.joined_to_id is not None and lead_of(session, task) is None:
+        task.joined_to_id = None
+    return task
+
+
+def _approval_to_join(session: Session, invoice: Invoice, gate: str) -> HumanTask | None:
+    query = (
+        select(HumanTask)
+        .join(Invoice, HumanTask.invoice_id == Invoice.id)
+        .where(
+            Invoice.debtor_id == invoice.debtor_id,
+            Invoice.id != invoice.id,
+            HumanTask.kind == TaskKind.approval,
+            HumanTask.status == TaskStatus.open,
+            HumanTask.joined_to_id.is_(None),
+        )
+        .order_by(HumanTask.id)
+        .with_for_update(of=HumanTask)
+    )
+    return next((t for t in session.scalars(query) if t.step.gate == gate), None)
+
+
+def joined_with(session: Session, lead: HumanTask) -> list[HumanTask]:
+    """Every task ever joined to `lead`, answered or not (the invoices its answer answered)."""
+    query = select(HumanTask).where(HumanTask.joined_to_id == lead.id)
+    return list(session.scalars(query.order_by(HumanTask.id)))
+
+
 def lock(session: Session, task: HumanTask) -> None:
     """PostgreSQL: wait for a call that is joining this one right now, so its join is seen (and it sees ours)."""
     session.execute(select(HumanTask.id).where(HumanTask.id == task.id).with_for_update())
@@ -111,7 +158,7 @@ def lock(session: Session, task: HumanTask) -> None:
 
 
 def lead_of(session: Session, task: HumanTask) -> HumanTask | None:
-    """The still open call whose outcome answers `task`, if it is joined to one."""
+    """The still open call (or approval) whose answer answers `task`, if it is joined to one."""
     if task.joined_to_id is None:
         return None
     lead = session.get_one(HumanTask, task.joined_to_id)

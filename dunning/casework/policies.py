@@ -15,17 +15,21 @@ A running invoice picks up a change at its next wake-up: the flow reads its poli
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Any
 
 from dunning.domain.errors import UserError
+from dunning.domain.fields import closest
 from dunning.domain.policy import BUSINESS_COSTS, DEFAULT, Policy
 from dunning.domain.steps import GATES, LADDER, Message
+from dunning.storage.config import read_toml
 
 FILENAME = "policies.toml"
 _FIELDS = {f.name: f for f in dataclasses.fields(Policy)}
+# The most a whole-number setting may be: days (the default, 365), hours and counts. Beyond a year a step is a
+# typing mistake, and 999999999 days would run the ladder's dates off the calendar in every run.
+_MOST = {"call_retry_hours": 24 * 14, "max_calls": 50, "call_attempts": 20, "late_payer_invoices": 100}
 
 
 def policy_for(home: Path, debtor_number: str) -> Policy:
@@ -42,6 +46,8 @@ def load(home: Path) -> tuple[Policy, dict[str, Policy], dict[str, str]]:
         data = path.read_bytes()
     except FileNotFoundError:
         return _read(home)
+    except OSError:  # a folder, no right to read: _read says so
+        return _read(home)
     cached = _LOADED.get(path)
     if cached is not None and cached[0] == data:
         return cached[1]
@@ -57,16 +63,20 @@ def _read(home: Path) -> tuple[Policy, dict[str, Policy], dict[str, str]]:
     path = home / FILENAME
     if not path.exists():
         return DEFAULT, {}, {}
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{path}: {e}") from None
+    raw = read_toml(path)
     unknown = set(raw) - {"default", "policy", "debtors"}
     if unknown:
-        raise UserError(f"{path}: unknown section [{sorted(unknown)[0]}] (default, policy.NAME or debtors)")
+        first = sorted(unknown)[0]
+        raise UserError(f"{path}: unknown section [{first}] (default, policy.NAME or debtors)"
+                        f"{closest(first, ('default', 'policy', 'debtors'))}")
     default = _policy(path, "default", raw.get("default", {}), DEFAULT)
-    named = {name: _policy(path, f"policy.{name}", values, default) for name, values in raw.get("policy", {}).items()}
+    tables = raw.get("policy", {})
+    if not isinstance(tables, dict):
+        raise UserError(f"{path}: policy: a table per named policy ([policy.NAME]), not {tables!r}")
+    named = {name: _policy(path, f"policy.{name}", values, default) for name, values in tables.items()}
     debtors = raw.get("debtors", {})
+    if not isinstance(debtors, dict):
+        raise UserError(f"{path}: debtors: a table ([debtors]) of debtor number = policy name, not {debtors!r}")
     for debtor, name in debtors.items():
         if name not in named:
             known = ", ".join(sorted(named)) or "none defined"
@@ -80,7 +90,8 @@ def _policy(path: Path, where: str, values: Any, base: Policy) -> Policy:
     changes = {}
     for key, value in values.items():
         if key not in _FIELDS:
-            raise UserError(f"{path}: {where}.{key}: unknown setting (known: {', '.join(_FIELDS)})")
+            raise UserError(f"{path}: {where}.{key}: unknown setting{closest(key, _FIELDS)} (known: "
+                            f"{', '.join(_FIELDS)})")
         changes[key] = _value(path, f"{where}.{key}", key, value)
     return dataclasses.replace(base, **changes)
 
@@ -92,8 +103,9 @@ def _value(path: Path, where: str, key: str, value: Any) -> Any:
             raise UserError(f"{path}: {where}: must be true or false")
         return value
     if isinstance(current, int):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise UserError(f"{path}: {where}: must be a whole number of 0 or more, not {value!r}")
+        most = _MOST.get(key, 365)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+            raise UserError(f"{path}: {where}: must be a whole number from 0 to {most}, not {value!r}")
         return value
     if isinstance(current, time):
         try:

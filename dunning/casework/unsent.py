@@ -12,12 +12,11 @@ from dunning.storage.models import Invoice, OutboxMessage
 
 
 def sent_with(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
-    """The rows of the other invoices this message covers."""
-    if message.message_id is None:
-        return []
-    query = select(OutboxMessage).where(
-        OutboxMessage.message_id == message.message_id, OutboxMessage.id != message.id
-    )
+    """The rows of the other invoices this message covers (an e-mail's share its Message-ID, a letter's its
+    bytes)."""
+    same = (OutboxMessage.message_id == message.message_id if message.message_id is not None
+            else OutboxMessage.sha256 == message.sha256)
+    query = select(OutboxMessage).where(same, OutboxMessage.id != message.id)
     return [m for m in session.scalars(query) if (m.data or {}).get("sent_with") == message.key]
 
 

@@ -17,7 +17,7 @@ from dunning.domain.ladder import collection_starts
 from dunning.domain.policy import Policy
 from dunning.domain.time import local
 from dunning.domain.wakeups import Hand, PauseKey, answer_on_waking, courtesy_call_day, courtesy_call_due
-from dunning.storage.models import BankLine, Debtor, HumanTask, Invoice
+from dunning.storage.models import BankLine, Debtor, DossierEntry, HumanTask, Invoice
 
 COURTESY_WINDOW_DAYS = 31  # the sweep looks this far ahead for courtesy calls, whatever a policy says
 
@@ -117,3 +117,20 @@ def on_waking(session: Session, invoice: Invoice, pause_key: str, now: datetime,
         case Hand.recorded:
             return Waking(True, answers.form_input(task))
     return Waking(False)
+
+
+def wake_held_for_rates(session: Session, now: datetime) -> list[str]:
+    """A person confirmed a rate row: every open invoice whose message was held for an unconfirmed row looks again
+    at the next sweep instead of tomorrow (a message still held for another row is held again, with its note)."""
+    held = (
+        select(Invoice)
+        .join(DossierEntry, DossierEntry.invoice_id == Invoice.id)
+        .where(Invoice.closed_reason.is_(None), DossierEntry.kind == "note", DossierEntry.key.like("%:held-rates:%"))
+        .distinct()
+    )
+    woken = []
+    for invoice in session.scalars(held):
+        if invoice.wake_at is None or invoice.wake_at > now:
+            invoice.wake_at = now
+        woken.append(invoice.number)
+    return sorted(woken)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -35,11 +36,14 @@ def sweep(timeout: Annotated[float, typer.Option(help="Seconds to wait for the r
     import asyncio
 
     inst = installation()
-    prefect_env(inst)
     from dunning.casework import policies
-    from tasks.sweep import rate_warnings, sweep_once, wait_until_settled
+    from dunning.desk import excuses
 
-    policies.load(inst.home)  # a mistake in the policy file is named here, not in every run
+    # A mistake in the policy or excuses file is named here, not by every run that reads it.
+    policies.load(inst.home)
+    excuses.load(inst.home)
+    prefect_env(inst)
+    from tasks.sweep import exit_code, rate_warnings, sweep_once, wait_until_settled
 
     for warning in rate_warnings(inst):
         typer.echo(warning, err=True)
@@ -47,7 +51,6 @@ def sweep(timeout: Annotated[float, typer.Option(help="Seconds to wait for the r
     report = engine_call(lambda: asyncio.run(sweep_once(inst)), inst)
     if not report.touched:
         typer.echo("Nothing to do.")
-        return
     states = asyncio.run(wait_until_settled(list(report.touched.values()), timeout))
     for label, runs in (("started", report.started), ("woken", report.woken), ("restarted", report.restarted)):
         for number, run_id in sorted(runs.items()):
@@ -56,6 +59,12 @@ def sweep(timeout: Annotated[float, typer.Option(help="Seconds to wait for the r
         line = name.removeprefix("payment ")
         typer.echo(f"{name}: no rule matched it -> {states.get(run_id)}: match it in its run's form in the Prefect "
                    f"UI, or with `dunning payments match {line} --invoice ...`")
+    # Done what it could; what still stops a case (a file that does not load, a run that stays failed) is named,
+    # and the exit code says so (tasks/sweep.exit_code).
+    for problem in report.problems:
+        typer.echo(f"dunning: error: {problem}", err=True)
+    if code := exit_code(report):
+        sys.exit(code)
 
 
 @verbs.command()
@@ -100,7 +109,7 @@ def call(
     outcome = CallOutcome(
         reached=reached,
         spoke_with=spoke_with,
-        promised_on=parse_date(promise, "promise date") if promise else None,
+        promised_on=parse_date(promise, "--promise") if promise else None,
         note=note,
         by=by,
         promised_amount=parse_amount(amount) if amount is not None else None,

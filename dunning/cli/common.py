@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -37,7 +38,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 def installation(migrate: bool = True) -> Installation:
     inst = config.load()
     if migrate:
-        db.migrate(inst)
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            db.migrate(inst)
+        except (OSError, OperationalError) as e:  # a folder that is a file, no server there, no right to write
+            shown = make_url(inst.database_url).render_as_string(hide_password=True)
+            if isinstance(e, FileExistsError | NotADirectoryError):
+                reason = f"{e.filename} is a file, not a folder"
+            else:
+                reason = str(getattr(e, "orig", None) or getattr(e, "strerror", None) or e).splitlines()[0]
+            raise UserError(f"the database {shown} cannot be opened ({reason})") from None
     return inst
 
 
@@ -50,17 +62,31 @@ def prefect_env(inst: Installation) -> None:
 
 
 def parse_date(value: str, what: str = "date") -> date:
+    """A day a person typed: YYYY-MM-DD only (`dunning.domain.fields.parse_day`); `what` names the option."""
+    from dunning.domain.fields import parse_day
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"malformed {what} {value!r}: use YYYY-MM-DD") from None
+        return parse_day(value)
+    except ValueError as e:
+        raise UserError(f"{what}: {e}") from None
 
 
-def parse_moment(value: str) -> datetime:
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:\d{2})?", re.ASCII)
+
+
+def parse_moment(value: str, what: str = "date and time") -> datetime:
+    """A moment a person typed, YYYY-MM-DDTHH:MM (Amsterdam unless it says its offset), within the years
+    `parse_date` allows."""
+    from dunning.domain.fields import FIRST_DAY, LAST_DAY
+
     try:
-        at = datetime.fromisoformat(value)
+        if not _MOMENT.fullmatch(value.strip()):
+            raise ValueError
+        at = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise UserError(f"malformed date and time {value!r}: use YYYY-MM-DDTHH:MM") from None
+        raise UserError(f"{what}: malformed {value!r}: use YYYY-MM-DDTHH:MM") from None
+    if not FIRST_DAY <= at.date() <= LAST_DAY:
+        raise UserError(f"{what}: {value} is out of range ({FIRST_DAY.year} to {LAST_DAY.year})")
     return at if at.tzinfo else at.replace(tzinfo=clock.AMSTERDAM)
 
 

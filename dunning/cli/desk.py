@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         """Register a dispute: escalation of this invoice stands still until it is resolved."""
         from dunning.casework import desk_actions
 
-        due_on = common.parse_date(due, "--due date") if due else None
+        due_on = common.parse_date(due, "--due") if due else None
         inst = common.installation()
         mark = common.dossier_mark(inst)
         with common.db.transaction(inst) as s:
@@ -120,10 +120,12 @@ def _instalment(text: str, n: int) -> tuple[date, str]:
     day, sep, amount = text.partition("=")
     if not sep:
         raise UserError(f"instalment {n} {text!r}: write it as DATE=AMOUNT, e.g. 2026-03-01=150.00")
+    from dunning.domain.fields import parse_day
+
     try:
-        return date.fromisoformat(day.strip()), amount
-    except ValueError:
-        raise UserError(f"instalment {n} {text!r}: date {day.strip()!r} is not a date (YYYY-MM-DD)") from None
+        return parse_day(day), amount
+    except ValueError as e:
+        raise UserError(f"instalment {n} {text!r}: date {e}") from None
 
 
 def _report(inst: Any, done: Done, mark: int) -> None:

@@ -3,6 +3,9 @@ deployments (each invoice run in its own subprocess) and a local mail sink; Ctrl
 
 from __future__ import annotations
 
+import base64
+import errno
+import ipaddress
 import json
 import os
 import signal
@@ -11,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +23,7 @@ import typer
 from dunning.casework import demo, policies
 from dunning.domain.errors import UserError
 from dunning.messaging.mailsink import MailSink
-from dunning.storage import clock, config, db
+from dunning.storage import clock, config, db, secrets
 from dunning.storage.config import Installation
 from dunning.storage.models import Invoice
 
@@ -38,12 +42,17 @@ def child_env(inst: Installation) -> dict[str, str]:
             "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{inst.prefect_home / 'prefect.db'}"
         ),
     )
+    # Every process it starts masks the SMTP password and database passwords in what it logs.
+    env.setdefault("PREFECT_LOGGING_SETTINGS_PATH",
+                   str(secrets.logging_config(inst.prefect_home / "logging-redacted.yml")))
+    if auth := env.get("PREFECT_SERVER_API_AUTH_STRING"):
+        env.setdefault("PREFECT_API_AUTH_STRING", auth)  # the served deployments talk to a server that asks
     return env
 
 
-def start_prefect_server(inst: Installation, port: int, log: Path) -> subprocess.Popen:
+def start_prefect_server(inst: Installation, port: int, log: Path, host: str = "127.0.0.1") -> subprocess.Popen:
     prefect = Path(sys.executable).with_name("prefect")
-    cmd = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [str(prefect), "server", "start", "--host", host, "--port", str(port)]
     return subprocess.Popen(cmd, env=child_env(inst), stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -74,7 +83,10 @@ def start_serve(inst: Installation, log: Path) -> subprocess.Popen:
 
 def _api(url: str, method: str = "GET", body: dict | None = None) -> dict:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if auth := os.environ.get("PREFECT_API_AUTH_STRING") or os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()  # as Prefect's client does
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as r:
         return json.loads(r.read() or b"{}")
 
@@ -141,20 +153,62 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
-def _require_free_port(port: int, what: str, option: str) -> None:
-    with socket.socket() as s:
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach `host`: a loopback address, or a name that resolves to loopback alone.
+    0.0.0.0 and :: are every interface, so not."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        raise UserError(f"--host {host}: not an address of this machine") from None
+    return all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in found)
+
+
+def check_exposure(host: str, behind_proxy: bool, environ: Mapping[str, str] | None = None) -> None:
+    """The Prefect API resumes runs and reads every invoice's facts, and has no password by default: bound to an
+    address other machines reach, it needs one (PREFECT_SERVER_API_AUTH_STRING) or a proxy that asks for one."""
+    auth = (os.environ if environ is None else environ).get("PREFECT_SERVER_API_AUTH_STRING")
+    if is_loopback(host) or behind_proxy or auth:
+        return
+    raise UserError(
+        f"--host {host}: other machines could reach the Prefect API without a password; set "
+        "PREFECT_SERVER_API_AUTH_STRING=user:password, or say --behind-proxy when a proxy in front asks for one"
+    )
+
+
+def _local_address(host: str) -> str:
+    """Where this machine's own processes reach a server bound to `host`."""
+    if host in ("0.0.0.0", "::", "[::]", "") or is_loopback(host):
+        return "127.0.0.1"
+    return f"[{host.strip('[]')}]" if ":" in host else host
+
+
+def _require_free_port(port: int, what: str, option: str, host: str = "127.0.0.1") -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
         # As the servers themselves bind: a port left in TIME_WAIT by the last run is free, a listener is not.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
+            s.bind((host.strip("[]"), port))
+        except OSError as e:
+            if e.errno == errno.EADDRNOTAVAIL:
+                raise UserError(f"--host {host}: not an address of this machine") from None
             in_use = f"port {port} for the {what} is in use (another `dunning run`?)"
             raise UserError(f"{in_use}; choose another with {option}") from None
 
 
-def run_engine(port: int, smtp_port: int, demo: bool = True) -> None:
+def run_engine(port: int, smtp_port: int, demo: bool = True, host: str = "127.0.0.1",
+               behind_proxy: bool = False) -> None:
+    check_exposure(host, behind_proxy)
     own_smtp = config.uses_own_smtp_server()
-    _require_free_port(port, "Prefect server", "--port")
+    _require_free_port(port, "Prefect server", "--port", host)
+    local = _local_address(host)
+    if local != "127.0.0.1":
+        # Bound to one outside address only: this machine's own processes reach it there too.
+        os.environ.setdefault("PREFECT_API_URL", f"http://{local}:{port}/api")
     if not own_smtp:
         _require_free_port(smtp_port, "mail sink", "--smtp-port")
     inst = config.load()
@@ -169,6 +223,7 @@ def run_engine(port: int, smtp_port: int, demo: bool = True) -> None:
     inst.prefect_home.mkdir(parents=True, exist_ok=True)
 
     server = serve = None
+    # The mail sink asks no password of whoever sends: it stays on loopback, whatever --host says.
     sink = None if own_smtp else MailSink(inst.mail_dir, host="127.0.0.1", port=smtp_port)
     stopping = False
 
@@ -183,7 +238,7 @@ def run_engine(port: int, smtp_port: int, demo: bool = True) -> None:
             sink.start()
             typer.echo(f"mail sink: smtp://127.0.0.1:{smtp_port} -> {inst.mail_dir}")
         typer.echo("starting the Prefect server ...")
-        server = start_prefect_server(inst, port, logs / "prefect-server.log")
+        server = start_prefect_server(inst, port, logs / "prefect-server.log", host)
         wait_for_health(inst.prefect_api_url, server)
         serve = start_serve(inst, logs / "serve.log")
         if added:
@@ -196,7 +251,7 @@ def run_engine(port: int, smtp_port: int, demo: bool = True) -> None:
             typer.echo("first sweep started: invoice runs appear in the UI within a minute")
         typer.echo(
             f"\ndunning is running (home {inst.home})\n"
-            f"  UI:      http://127.0.0.1:{port}  (Runs: one flow run per invoice; paused runs wait for you)\n"
+            f"  UI:      http://{local}:{port}  (Runs: one flow run per invoice; paused runs wait for you)\n"
             f"  mail:    {inst.mail_dir if sink else f'{inst.smtp_host}:{inst.smtp_port}'}\n"
             f"  logs:    {logs}\n"
             "  the sweep runs every minute; `dunning sweep` runs one now, `dunning tasks` lists open tasks.\n"

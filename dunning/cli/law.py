@@ -39,10 +39,13 @@ _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 
 
 def parse_date(text: str, what: str) -> date:
+    """YYYY-MM-DD within the years the law's tables and a term's arithmetic can hold (`fields.parse_day`)."""
+    from dunning.domain.fields import parse_day
+
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{what}: not a date (YYYY-MM-DD): {text!r}") from None
+        return parse_day(text)
+    except ValueError as e:
+        raise UserError(f"{what}: {e}") from None
 
 
 def parse_amount(text: str, what: str) -> Decimal:
@@ -190,9 +193,14 @@ def run_letter_term(posted: str, *, email: bool, as_json: bool, law_dir: Path | 
 KIND_HELP = "consumer (BW 6:119) or business (BW 6:119a; 'commercial' works too)"
 
 
-def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None) -> None:
+def register(
+    app: typer.Typer,
+    law_dir: Callable[[], Path | None] = lambda: None,
+    after_confirming: Callable[[], str | None] = lambda: None,
+) -> None:
     """Add `claim`, `letter-term` and `law confirm-rate` to the main app. `law_dir` gives the installation's
-    override directory for the data files (e.g. DUNNING_HOME/law/), asked only when a command runs."""
+    override directory for the data files (e.g. DUNNING_HOME/law/), asked only when a command runs;
+    `after_confirming` releases what waited for a confirmed rate (the held messages) and says what it did."""
 
     @app.command("claim")
     def claim(
@@ -238,6 +246,9 @@ def register(app: typer.Typer, law_dir: Callable[[], Path | None] = lambda: None
         """Confirm a statutory interest rate row marked unverified, after checking it against the official source
         (rijksoverheid.nl "Wettelijke rente"): messages stating interest at it no longer wait."""
         typer.echo(run_confirm_rate(table, effective_from, by=by, law_dir=law_dir(), now=_now()))
+        released = after_confirming()
+        if released:
+            typer.echo(released)
 
 
 def _now() -> datetime:

@@ -29,10 +29,12 @@ _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 
 
 def _date(text: str, what: str) -> date:
+    from dunning.domain.fields import parse_day
+
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{what}: not a date (YYYY-MM-DD): {text!r}") from None
+        return parse_day(text)
+    except ValueError as e:
+        raise UserError(f"{what}: {e}") from None
 
 
 def _amount(text: str, what: str) -> Decimal:
@@ -79,6 +81,8 @@ def run_preview(
         raise UserError(f"--channel: expected one of {', '.join(CHANNELS)}, got {channel!r}")
     if lang is not None and lang not in LOCALES:
         raise UserError(f"--lang: expected one of {', '.join(sorted(LOCALES))}, got {lang!r}")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file, not a folder")
     plan = tuple(parse_instalment(i) for i in instalments or [])
     promised_on, promised_amount = None, None
     if promise:
@@ -121,7 +125,10 @@ def run_preview(
             filename, line = getattr(e, "filename", None), getattr(e, "lineno", None)
             where = f" ({filename}:{line})" if filename else ""
             raise UserError(f"template for {step} ({chosen.value}, {language}){where}: {e.message or e}") from None
-    return preview.write(composed, out)
+    try:
+        return preview.write(composed, out)
+    except OSError as e:  # a file by that name, a file on the way, no right to write there
+        raise UserError(f"--out {out}: cannot write the preview there ({e.strerror or e})") from None
 
 
 def register(app: typer.Typer, home: Callable[[], Path]) -> None:

@@ -9,10 +9,25 @@ import sys
 
 import typer
 
-from dunning.cli import answers, bank, desk, law, letters, records, reports, statement, supervisor, time
+from dunning.cli import (
+    answers,
+    bank,
+    desk,
+    law,
+    letters,
+    outbox,
+    records,
+    reports,
+    retry,
+    statement,
+    supervisor,
+    time,
+    workers,
+)
 from dunning.cli.common import option_for
 from dunning.domain.errors import InvalidInput, UserError
 from dunning.storage import config
+from dunning.storage.secrets import known_secrets, redact
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -20,11 +35,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Credit management on the Dutch collection ladder.",
 )
-for subject in (records, bank, answers, time, supervisor, reports, statement):
+for subject in (records, bank, answers, time, supervisor, reports, statement, workers, retry, outbox):
     app.registered_commands.extend(subject.verbs.registered_commands)
     app.registered_groups.extend(subject.verbs.registered_groups)
 # The installation's own law/ folder may add rate rows and Atw days (dunning/law/data/README.md).
-law.register(app, law_dir=lambda: config.home() / "law")
+def _release_held_messages() -> str | None:
+    """After a rate row is confirmed: the runs whose messages waited for it look again at the next sweep."""
+    if not config.home().is_dir():
+        return None
+    from dunning.casework import wakeups
+    from dunning.cli.common import installation
+    from dunning.storage import clock, db
+
+    with db.transaction(installation()) as s:
+        woken = wakeups.wake_held_for_rates(s, clock.now(s))
+    if not woken:
+        return None
+    return f"held messages of {', '.join(woken)} go at the next sweep (`dunning sweep` to send them now)"
+
+
+law.register(app, law_dir=lambda: config.home() / "law", after_confirming=_release_held_messages)
 letters.register(app, home=config.home)
 desk.register(app)
 
@@ -36,7 +66,8 @@ def main() -> None:
         typer.echo(f"dunning: error: {e.phrased(option_for(e.field))}", err=True)
         sys.exit(e.exit_code)
     except UserError as e:
-        typer.echo(f"dunning: error: {e}", err=True)
+        # A message may quote a setting or a database URL: never with its password.
+        typer.echo(redact(f"dunning: error: {e}", known_secrets()), err=True)
         sys.exit(e.exit_code)
     except typer.Abort:
         sys.exit(130)

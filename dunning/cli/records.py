@@ -17,7 +17,7 @@ from dunning.cli.common import (
     parse_date,
     print_json,
 )
-from dunning.domain.errors import UserError
+from dunning.domain.errors import InvalidInput, UserError
 
 verbs = typer.Typer()
 import_app = typer.Typer(no_args_is_help=True, help="Import data.")
@@ -116,19 +116,27 @@ def import_open_items(
         typer.echo(f"  not known here: {', '.join(report.unknown[:20])}" + (" ..." if len(report.unknown) > 20 else ""))
 
 
-@verbs.command()
+# A negative AMOUNT ("-5") is an amount to refuse in words, not an unknown option.
+@verbs.command(context_settings={"ignore_unknown_options": True})
 def pay(
     invoice: str,
     amount: str,
     on: Annotated[str | None, typer.Option("--date", help="Payment date (default: today).")] = None,
+    overpayment: Annotated[bool, typer.Option("--overpayment", help="The debtor paid more than is open: take it "
+                                              "all (the rest is a credit).")] = False,
 ) -> None:
     """Register a payment on an invoice."""
     from dunning.casework import desk_actions
 
-    paid_on = parse_date(on) if on else None
+    paid_on = parse_date(on, "--date") if on else None
     inst = installation()
-    with db.transaction(inst) as s:
-        done = desk_actions.register_payment(s, invoice, amount, paid_on, clock.now(s))
+    try:
+        with db.transaction(inst) as s:
+            done = desk_actions.register_payment(s, invoice, amount, paid_on, clock.now(s), overpayment)
+    except InvalidInput as e:
+        if e.field != "amount":
+            raise
+        raise UserError(e.phrased("AMOUNT")) from None  # the verb's argument, not an --amount option
     typer.echo(done.line)  # the next sweep hands the payment to the run
 
 
@@ -289,7 +297,7 @@ def letters_posted(
     inst = installation()
     with db.transaction(inst) as s:
         now = clock.now(s)
-        day = parse_date(on) if on else clock.local(now).date()
+        day = parse_date(on, "--date") if on else clock.local(now).date()
         if day > clock.local(now).date():
             raise UserError(f"--date {day.isoformat()} is in the future")
         done = print_queue.mark_posted(s, inst, day, now)

@@ -8,12 +8,12 @@ the list in DUNNING_HOME/excuses.toml (validated on load); without that file the
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from dunning.domain import markdown as md
 from dunning.domain.errors import UserError
+from dunning.storage.config import read_toml
 
 FILENAME = "excuses.toml"
 
@@ -62,17 +62,16 @@ def load(home: Path) -> tuple[Excuse, ...]:
     path = home / FILENAME
     if not path.exists():
         return BUILT_IN
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{path}: {e}") from None
+    raw = read_toml(path)
     items = raw.get("excuse")
     if set(raw) - {"excuse"} or not isinstance(items, list):
         raise UserError(f"{path}: expected a list of [[excuse]] tables with `heard` and `answer`")
     found = []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict) or set(item) != {"heard", "answer"}:
-            raise UserError(f"{path}: excuse {n}: give exactly `heard` and `answer`")
+            extra = sorted(set(item) - {"heard", "answer"}) if isinstance(item, dict) else []
+            raise UserError(f"{path}: excuse {n}: give exactly `heard` and `answer`"
+                            + (f" (unknown: {', '.join(extra)})" if extra else ""))
         heard, answer = item["heard"], item["answer"]
         if not (isinstance(heard, str) and heard.strip() and isinstance(answer, str) and answer.strip()):
             raise UserError(f"{path}: excuse {n}: `heard` and `answer` must be non-empty text")

@@ -1,6 +1,7 @@
 """The daily overview: what needs a person today. Nothing waits silently: open calls, approvals and disputes
 (with who sorts them out and by when), payment plans debtors asked for, letters not yet posted, debtors on
-credit hold, gaps and unconfirmed unverified rows in the law's rate tables and the messages they hold; and the
+credit hold, gaps and unconfirmed unverified rows in the law's rate tables and the messages they hold, e-mails the
+mail server refused and e-mails whose delivery is in doubt (with the commands that decide them); and the
 link to the Prefect UI's list of the runs that wait for a person, by the tags those runs carry. In the
 installation's language (settings.toml `language`)."""
 
@@ -14,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from dunning.casework import holds, human_tasks, plans, policies
 from dunning.domain import markdown as md
+from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.domain.ladder import asked_on, plan_request_ends
 from dunning.domain.time import local
 from dunning.law import rate_table_warnings
-from dunning.messaging import print_queue
+from dunning.messaging import channels, outbox, print_queue
 from dunning.messaging.sending import HELD_KEY
 from dunning.storage.config import Installation
-from dunning.storage.models import DossierEntry, Invoice
+from dunning.storage.models import DossierEntry, Invoice, OutboxMessage
 
 # What a paused run waits for, as a tag on the run in the Prefect UI's run list (tasks/run_tags.py sets them):
 # a person (one of AWAITING) or the calendar (WAITING), never both, and none while the run goes on.
@@ -118,8 +120,55 @@ def build(session: Session, inst: Installation, now: datetime) -> dict:
         "plan_requests": plan_requests,
         "letters": letters,
         "holds": on_hold,
+        "mail_refused": _refused_by_mail_server(session),
+        "in_doubt": _in_doubt(session),
         "warnings": warnings,
     }
+
+
+def _refused_by_mail_server(session: Session) -> list[dict]:
+    """E-mails of open invoices the mail server refused for good (SMTP 5xx), while the debtor's address is still
+    the one refused: someone should correct it. The step went by letter where there is a postal address."""
+    query = (
+        select(OutboxMessage, Invoice)
+        .join(Invoice, Invoice.id == OutboxMessage.invoice_id)
+        .where(OutboxMessage.status == OutboxStatus.refused, OutboxMessage.smtp_code.is_not(None),
+               OutboxMessage.channel == Channel.email, Invoice.closed_reason.is_(None))
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        {
+            "invoice": invoice.number,
+            "debtor": invoice.debtor.name,
+            "step": str(m.step),
+            "address": m.recipient,
+            "on": local(m.sent_at or m.created_at).date().isoformat(),
+            "code": m.smtp_code,
+            "reason": m.last_error,
+            "by_letter": channels.has_postal_address(invoice.debtor),
+        }
+        for m, invoice in session.execute(query)
+        if invoice.debtor.email == m.recipient
+    ]
+
+
+def _in_doubt(session: Session) -> list[dict]:
+    """E-mails handed to the mail server whose arrival nobody knows (the connection ended, the run stopped): never
+    sent again on their own; a person confirms or resends each."""
+    found = []
+    for m in outbox.in_doubt(session):
+        invoice = session.get_one(Invoice, m.invoice_id)
+        found.append({
+            "key": m.key,
+            "invoice": invoice.number,
+            "debtor": invoice.debtor.name,
+            "step": str(m.step),
+            "address": m.recipient,
+            "since": local(m.sent_at or m.created_at).isoformat(timespec="minutes"),
+            "why": m.last_error,
+            "also_for": [session.get_one(Invoice, o.invoice_id).number for o in outbox.sent_with(session, m)],
+        })
+    return found
 
 
 def _held_for_rates(session: Session, rate_warnings: list[str]) -> list[str]:
@@ -182,6 +231,14 @@ _WORDS = {
         "late": " — **not posted for {days} day(s)**: its run waits; posting it late voids it and a new one is printed",
         "holds": "Credit holds",
         "hold": "{debtor} {name}, since {since}: {reason}",
+        "refused": "Messages refused by the mail server",
+        "refusal": "**{invoice}** ({debtor}) {step} to {address}, {on}: {reason}",
+        "by_letter": " — sent by letter instead; correct the e-mail address",
+        "no_letter": " — **nothing was sent**: no postal address; correct the e-mail address or add one",
+        "in_doubt": "Messages in doubt",
+        "doubt": "**{invoice}** ({debtor}) {step} to {address}, handed over {since}: {why}",
+        "decide": " — it may have arrived, so it is not sent again by itself: `dunning outbox confirm {key}` once "
+                  "the mail server's log shows it arrived, or `dunning outbox resend {key}`",
         "warnings": "Warnings",
     },
     "nl": {
@@ -211,6 +268,14 @@ _WORDS = {
                 "een nieuwe afgedrukt",
         "holds": "Kredietstops",
         "hold": "{debtor} {name}, sinds {since}: {reason}",
+        "refused": "Berichten die de mailserver weigerde",
+        "refusal": "**{invoice}** ({debtor}) {step} aan {address}, {on}: {reason}",
+        "by_letter": " — in plaats daarvan per brief; verbeter het e-mailadres",
+        "no_letter": " — **er ging niets uit**: geen postadres; verbeter het e-mailadres of vul een postadres in",
+        "in_doubt": "Berichten waarvan onzeker is of ze aankwamen",
+        "doubt": "**{invoice}** ({debtor}) {step} aan {address}, overgedragen {since}: {why}",
+        "decide": " — het kan zijn aangekomen, dus het gaat niet vanzelf opnieuw: `dunning outbox confirm {key}` als "
+                  "het logboek van de mailserver laat zien dat het aankwam, of `dunning outbox resend {key}`",
         "warnings": "Waarschuwingen",
     },
 }
@@ -260,6 +325,57 @@ def as_markdown(o: dict, language: str | None = None) -> str:
                                 reason=md.text(h["reason"]))
         for h in o["holds"]
     ] or [w["none"]]
+    lines += failed_runs_section(o.get("failed_runs", []), language)
+    # Like failed runs and warnings: a section only when there is something to see to.
+    if refused := o.get("mail_refused"):
+        lines += ["", f"## {w['refused']}", ""]
+        lines += [
+            "- " + w["refusal"].format(invoice=md.text(r["invoice"]), debtor=md.text(r["debtor"]), step=r["step"],
+                                       address=md.text(r["address"]), on=r["on"], reason=md.text(r["reason"]))
+            + (w["by_letter"] if r["by_letter"] else w["no_letter"])
+            for r in refused
+        ]
+    if in_doubt := o.get("in_doubt"):
+        lines += ["", f"## {w['in_doubt']}", ""]
+        lines += [
+            "- " + w["doubt"].format(invoice=md.text(d["invoice"]), debtor=md.text(d["debtor"]), step=d["step"],
+                                     address=md.text(d["address"]), since=d["since"], why=md.text(d["why"]))
+            + (w["also"].format(invoices=", ".join(md.text(i) for i in d["also_for"])) if d.get("also_for") else "")
+            + w["decide"].format(key=_in_code(d["key"]))
+            for d in in_doubt
+        ]
     if o["warnings"]:
         lines += ["", f"## {w['warnings']}", "", *(f"- {x}" for x in o["warnings"])]
     return "\n".join(lines) + "\n"
+
+
+# -- failed runs ---------------------------------------------------------------------------------------------
+
+_FAILED_WORDS = {
+    "en": {"title": "Failed runs",
+           "run": "**{invoice}**: {state} on {at}: {error} — once the cause is fixed: `{retry}`",
+           "sweep": "_The sweep restarts them by itself once the configuration loads, with a growing pause._"},
+    "nl": {"title": "Mislukte runs",
+           "run": "**{invoice}**: {state} op {at}: {error} — als de oorzaak hersteld is: `{retry}`",
+           "sweep": "_De sweep start ze zelf opnieuw zodra de configuratie laadt, met een steeds langere pauze._"},
+}
+
+
+def failed_run(invoice: str, state: str, failed_at: datetime, error: str, retry: str) -> dict:
+    """One failed invoice run as the overview lists it (read from the Prefect API by tasks/overview.py)."""
+    return {"invoice": invoice, "state": state, "failed_at": local(failed_at).strftime("%Y-%m-%d %H:%M"),
+            "error": error, "retry": retry}
+
+
+def failed_runs_section(failed: list[dict], language: str) -> list[str]:
+    """The invoice runs that ended Failed or Crashed, with their error line and the command that restarts them;
+    nothing when there are none. The error is escaped: it may quote what a debtor or an operator typed."""
+    if not failed:
+        return []
+    w = _FAILED_WORDS[language]
+    rows = [
+        "- " + w["run"].format(invoice=md.text(f["invoice"]), state=md.text(f["state"]), at=f["failed_at"],
+                               error=md.text(f["error"]), retry=_in_code(f["retry"]))
+        for f in failed
+    ]
+    return ["", f"## {w['title']}", "", *rows, "", w["sweep"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +47,8 @@ _WORDS = {
                        "concrete date and amount. Summarise the agreement before you hang up. Then fill in the outcome "
                        "below.",
         "statement": "Send a statement of account: `dunning statement {debtor} --send`",
+        "no_copy": "**No copy of this invoice on file** ({path}): asked for one, the debtor gets a message offering "
+                   "to send it, not the copy. Put the PDF there first to send the copy itself.",
         "excuses": "### Common excuses",
         "promise": "- promised on {on} to pay {amount}by **{by_date}** ({by}): {verdict}",
         "kept": "kept", "broken": "**broken**", "running": "running", "unknown_person": "unknown",
@@ -90,6 +93,9 @@ _WORDS = {
                        "spreek een concrete datum en een bedrag af. Vat de afspraak samen voordat u ophangt. Vul "
                        "daarna hieronder de uitkomst in.",
         "statement": "Stuur een rekeningoverzicht: `dunning statement {debtor} --send`",
+        "no_copy": "**Geen kopie van deze factuur op bestand** ({path}): vraagt de debiteur erom, dan krijgt die "
+                   "een bericht dat aanbiedt de kopie te sturen, niet de kopie zelf. Zet de pdf daar eerst neer om "
+                   "de kopie zelf te sturen.",
         "excuses": "### Veelgehoorde excuses",
         "promise": "- op {on} toegezegd {amount}te betalen uiterlijk **{by_date}** ({by}): {verdict}",
         "kept": "nagekomen", "broken": "**gebroken**", "running": "loopt", "unknown_person": "onbekend",
@@ -178,7 +184,10 @@ def call_sheet(
     reason: str,
     excuses: tuple[Excuse, ...] = BUILT_IN,
     language: str = "nl",
+    missing_copy: Path | None = None,
 ) -> str:
+    """What the collector reads before calling. `missing_copy`: where the invoice's PDF should be, when it is not
+    there (a debtor who asks for a copy then gets an offer to send it, so the collector should know)."""
     w = _WORDS[language]
     entries = dossier.entries(session, invoice)
     calls = [e for e in entries if e.kind == "call"]
@@ -191,6 +200,7 @@ def call_sheet(
         "",
         *_facts_table(session, invoice, local(task.created_at).date(), language),
         "",
+        *([w["no_copy"].format(path=md.text(str(missing_copy))), ""] if missing_copy is not None else []),
         w["agreements"],
         *([_promise_line(e, entries, open_now, today, language) for e in promises if e.data] or [w["none"]]),
         "",

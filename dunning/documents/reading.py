@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from dunning.documents.records import DocumentError, InvoiceRecord
 from dunning.domain.kinds import DebtorKind
@@ -30,12 +33,58 @@ def read_bytes(path: Path) -> bytes:
         raise DocumentError(str(path), None, f"cannot be read: {e.strerror or e}") from None
 
 
-def read_invoice_file(path: Path, options: ReadOptions) -> list[InvoiceRecord]:
+_SNIFF = 1 << 16  # bytes that hold the root element of any e-invoice: enough to tell UBL from a spreadsheet
+
+
+class _FileOpener:
+    """Opens `path` once per pass over a streamed file, and refuses a file that changed since the first: the
+    rows a later pass writes must be the rows the first one checked."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.seen: tuple[int, int, int] | None = None
+
+    def __call__(self) -> IO[bytes]:
+        try:
+            f = self.path.open("rb")
+        except FileNotFoundError:
+            raise DocumentError(str(self.path), None, "no such file") from None
+        except OSError as e:
+            raise DocumentError(str(self.path), None, f"cannot be read: {e.strerror or e}") from None
+        stat = os.fstat(f.fileno())
+        now = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if self.seen is None:
+            self.seen = now
+        elif now != self.seen:
+            f.close()
+            raise DocumentError(str(self.path), None, "changed while it was read; import it again")
+        return f
+
+
+class _Kind:
+    """Records with every debtor of one kind, as they are iterated."""
+
+    def __init__(self, records: Iterable[InvoiceRecord], kind: DebtorKind):
+        self.records, self.kind = records, kind
+
+    def __iter__(self) -> Iterator[InvoiceRecord]:
+        for r in self.records:
+            yield replace(r, debtor=replace(r.debtor, kind=self.kind))
+
+
+def read_invoice_file(path: Path, options: ReadOptions) -> Iterable[InvoiceRecord]:
+    """The records of an invoice file. A spreadsheet export is streamed: the file's faults as a whole are refused
+    here, and each iteration reads its rows anew (a bad row is refused there), holding neither the file nor its
+    records; iterate it as often as needed."""
     from dunning.documents import spreadsheet, ubl
     from dunning.documents.mapping import read_mapping
 
-    data = read_bytes(path)
-    if ubl.is_ubl(data):
+    opener = _FileOpener(path)
+    with opener() as f:
+        head = f.read(_SNIFF)
+    records: Iterable[InvoiceRecord]
+    if ubl.is_ubl(head):
+        data = read_bytes(path)
         record = ubl.read_ubl(data, str(path), default_term_days=options.default_term_days)
         if not (record.debtor.company_id or record.debtor.vat_id):
             # The document does not say: a known debtor keeps its kind, a new one gets the installation's.
@@ -43,11 +92,10 @@ def read_invoice_file(path: Path, options: ReadOptions) -> list[InvoiceRecord]:
         records = [record]
     else:
         mapping = read_mapping(options.columns) if options.columns else None
-        records = spreadsheet.read_invoice_rows(data, str(path), encoding=options.encoding,
-                                                delimiter=options.delimiter, mapping=mapping,
-                                                default_kind=options.kind)
+        records = spreadsheet.invoice_rows(opener, str(path), encoding=options.encoding,
+                                           delimiter=options.delimiter, mapping=mapping, default_kind=options.kind)
     if options.kind is not None:  # the person's word beats what the file suggests
-        records = [replace(r, debtor=replace(r.debtor, kind=options.kind)) for r in records]
+        records = _Kind(records, options.kind)
     return records
 
 

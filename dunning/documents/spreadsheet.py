@@ -12,18 +12,26 @@ Detected per file, each overridable (argument first, then the mapping file):
   without a deciding amount has a decimal comma when `;`-separated, else a decimal point.
 
 Every error names the place as `file:row:column: reason` (row = the line in the file where the record starts,
-column = the header as the file writes it); an error in a mapping file names that file and its key."""
+column = the header as the file writes it); an error in a mapping file names that file and its key.
+
+Streamed: a file is read from disk as it is needed, never held whole, so memory stays flat however long the
+export (issue 13). It is read more than once: its bytes once to settle the encoding (an error half-way must not
+surface after rows were taken in), its rows once to decide the decimal mark, and once per pass of whoever takes
+the records in (`InvoiceRows`)."""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import IO
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -69,6 +77,14 @@ _CENT = Decimal("0.01")
 _SEP_LINE = re.compile(r"sep=(.)(?:\r\n|\r|\n)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _FORMAT_WORDS = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%y": "YY", "%b": "Mon", "%B": "Month", "%%": "%"}
+_READ_SIZE = 1 << 20  # bytes per read while checking the encoding
+
+Opener = Callable[[], IO[bytes]]  # opens the file at its start, once per pass
+
+
+def opener_of(data: bytes) -> Opener:
+    """Bytes already in memory, read as a file would be."""
+    return lambda: io.BytesIO(data)
 
 
 class RowError(DocumentError):
@@ -103,38 +119,82 @@ def read_invoice_rows(
     mapping: ColumnMapping | None = None,
     default_kind: DebtorKind | None = None,
 ) -> list[InvoiceRecord]:
+    """The invoices and credit notes of a CSV export in memory, all at once (`invoice_rows` streams them)."""
+    return list(invoice_rows(opener_of(data), file, encoding=encoding, delimiter=delimiter, mapping=mapping,
+                             default_kind=default_kind))
+
+
+def invoice_rows(
+    opener: Opener,
+    file: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: ColumnMapping | None = None,
+    default_kind: DebtorKind | None = None,
+) -> InvoiceRows:
     """The invoices and credit notes of a CSV export, in file order; a row repeated unchanged is read once. A
     negative amount is a credit note: on the invoice in `credits_invoice`, else on the debtor. `default_kind`
-    (e.g. `--kind`) fills an empty or absent `debtor_kind`, after the mapping's default."""
-    table = _read_table(data, file, encoding, delimiter, mapping)
+    (e.g. `--kind`) fills an empty or absent `debtor_kind`, after the mapping's default. What is wrong with the
+    file as a whole (encoding, header, a row that is not CSV or too wide) is refused here; a bad row when the
+    records are read."""
+    table = _Table(opener, file, encoding, delimiter, mapping)
     kind_defaulted = default_kind is not None or (mapping is not None and "debtor_kind" in mapping.defaults)
     required = [name for name in REQUIRED if not (name == "debtor_kind" and kind_defaulted)]
     columns = _Columns(table, mapping, INVOICE_FIELDS, required)
-    rows = [columns.row(line, fields) for line, fields in table.rows]
-    amounts = _DecimalMark.decide([(r, r.values["amount"]) for r in rows], table.delimiter, mapping)
-    records: list[InvoiceRecord] = []
-    seen: dict[str, InvoiceRecord] = {}
-    for row in rows:
-        record = _invoice(row, amounts, mapping, default_kind)
-        earlier = seen.get(record.number)
-        if earlier is None:
-            seen[record.number] = record
-            records.append(record)
-        elif replace(earlier, where=record.where) != record:
-            raise row.fail("invoice_number", f"invoice also on {earlier.where} with other data")
-    return records
+    amounts = _DecimalMark.decide(columns.values(table.rows(), "amount"), table.delimiter, mapping)
+    return InvoiceRows(table, columns, amounts, mapping, default_kind)
+
+
+_LOW = (1 << 64) - 1
+
+
+class InvoiceRows:
+    """The records of an export, read anew from the file each time they are iterated: whoever takes them in may
+    check them all in one pass and write them in the next, holding neither the file nor its records."""
+
+    def __init__(self, table: _Table, columns: _Columns, amounts: _DecimalMark, mapping: ColumnMapping | None,
+                 default_kind: DebtorKind | None):
+        self._table, self._columns, self._amounts = table, columns, amounts
+        self._mapping, self._default_kind = mapping, default_kind
+        self._passed = False  # every row passed every check once (and the opener refuses a file that changed)
+
+    def __iter__(self) -> Iterator[InvoiceRecord]:
+        passed = self._passed  # then what can only refuse a row is not asked again: half the cost of a pass
+        # A number seen before, with its row and a fingerprint of its record (packed in one int: 100,000 of
+        # them take a few MB), instead of the record: a repeat must be the same invoice, or it is refused.
+        seen: dict[str, int] = {}
+        for line, fields in self._table.rows():
+            row = self._columns.row(line, fields)
+            record = _invoice(row, self._amounts, self._mapping, self._default_kind, passed)
+            earlier = seen.get(record.number)
+            if earlier is None:
+                seen[record.number] = line << 64 | (0 if passed else _fingerprint(record))
+                yield record
+            elif not passed and earlier & _LOW != _fingerprint(record):
+                raise row.fail("invoice_number", f"invoice also on row {earlier >> 64} with other data")
+        self._passed = True
+
+
+def _fingerprint(record: InvoiceRecord) -> int:
+    """Equal for records equal but for their row (a different record gives the same one once in 2**64)."""
+    return hash(replace(record, where="")) & _LOW
 
 
 def _invoice(row: _Row, amounts: _DecimalMark, mapping: ColumnMapping | None,
-             default_kind: DebtorKind | None) -> InvoiceRecord:
+             default_kind: DebtorKind | None, passed: bool = False) -> InvoiceRecord:
     v = row.values
-    for name in INVOICE_FIELDS:
-        if name in row.required and not v[name]:
-            raise row.fail(name, "missing value")
-        if problem := line_problem(v[name]):
-            raise row.fail(name, problem)
-        if name in MAX_LENGTH and len(v[name]) > MAX_LENGTH[name]:
-            raise row.fail(name, f"longer than {MAX_LENGTH[name]} characters")
+    # The whole row at once first (these checks look at characters and lengths, so a row passes them as a whole
+    # when each field does); field by field only to name the first that fails.
+    if not passed and (line_problem("".join(v.values())) or any(not v[name] for name in row.required)
+                       or any(len(v[name]) > limit for name, limit in MAX_LENGTH.items())):
+        for name in INVOICE_FIELDS:
+            if name in row.required and not v[name]:
+                raise row.fail(name, "missing value")
+            if problem := line_problem(v[name]):
+                raise row.fail(name, problem)
+            if name in MAX_LENGTH and len(v[name]) > MAX_LENGTH[name]:
+                raise row.fail(name, f"longer than {MAX_LENGTH[name]} characters")
     if v["debtor_kind"]:
         word = v["debtor_kind"].lower()
         try:
@@ -143,7 +203,7 @@ def _invoice(row: _Row, amounts: _DecimalMark, mapping: ColumnMapping | None,
             raise row.fail("debtor_kind", f"unknown kind {v['debtor_kind']!r} (consumer or business)") from None
     else:
         kind = default_kind
-    if v["email"] and not is_valid_email_address(v["email"]):
+    if v["email"] and not passed and not _valid_email(v["email"]):
         raise row.fail("email", f"not a valid e-mail address: {v['email']!r}")
     issue_date = _date(row, "issue_date", mapping)
     due_date = _date(row, "due_date", mapping)
@@ -176,10 +236,9 @@ def _invoice(row: _Row, amounts: _DecimalMark, mapping: ColumnMapping | None,
                            f"unknown channel {v['preferred_channel']!r} (email, letter or phone)") from None
     iban: str | None = None
     if v["iban"]:
-        try:
-            iban = IBAN(v["iban"]).compact
-        except SchwiftyException as e:
-            raise row.fail("iban", f"not a valid IBAN: {v['iban']!r} ({e})") from None
+        iban, problem = _iban(v["iban"])
+        if problem:
+            raise row.fail("iban", f"not a valid IBAN: {v['iban']!r} ({problem})")
     debtor = DebtorRecord(
         number=v["debtor_number"],
         name=v["debtor_name"],
@@ -207,6 +266,20 @@ def _invoice(row: _Row, amounts: _DecimalMark, mapping: ColumnMapping | None,
         kind=DocumentKind.credit_note if amount < 0 else DocumentKind.invoice,
         credits_invoice=credits_invoice,
     )
+
+
+# A debtor's address and account repeat on each of its invoices, and checking them is most of the cost of a row
+# (the stdlib's address parser, schwifty): the recent ones are remembered, a bounded number.
+_valid_email = functools.lru_cache(maxsize=4096)(is_valid_email_address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iban(raw: str) -> tuple[str | None, str | None]:
+    """(the IBAN compact, None), or (None, why it is none)."""
+    try:
+        return IBAN(raw).compact, None
+    except SchwiftyException as e:
+        return None, str(e)
 
 
 def _date(row: _Row, name: str, mapping: ColumnMapping | None) -> date:
@@ -240,15 +313,14 @@ def read_open_items(
 ) -> dict[str, Decimal]:
     """The ledger's list of open items: invoice number -> what is still open on it (zero or more). A list
     without items is refused unless `allow_empty` (it would say that nothing at all is open)."""
-    table = _read_table(data, file, encoding, delimiter, mapping)
+    table = _Table(opener_of(data), file, encoding, delimiter, mapping)
     columns = _Columns(table, mapping, OPEN_ITEM_FIELDS, OPEN_ITEM_FIELDS)
-    rows = [columns.row(line, fields) for line, fields in table.rows]
-    if not rows and not allow_empty:
+    amounts = _DecimalMark.decide(columns.values(table.rows(), "open_amount"), table.delimiter, mapping)
+    if amounts.rows == 0 and not allow_empty:
         raise RowError(file, table.end, None, "no open items: an empty list would settle every open invoice")
-    amounts = _DecimalMark.decide([(r, r.values["open_amount"]) for r in rows], table.delimiter, mapping)
     items: dict[str, Decimal] = {}
     first: dict[str, int] = {}
-    for row in rows:
+    for row in (columns.row(line, fields) for line, fields in table.rows()):
         number = row.values["invoice_number"]
         for name in OPEN_ITEM_FIELDS:
             if not row.values[name]:
@@ -271,74 +343,109 @@ def read_open_items(
 # --- the table ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Table:
-    file: str
-    header: list[str]
-    rows: list[tuple[int, list[str]]]  # (line where the record starts, its fields), blank records left out;
-    # checked against the header only once the header is known to hold what we need
-    delimiter: str
-    end: int  # the line after the last record
+    """A CSV file streamed: its encoding checked on all of its bytes, its delimiter and header read; `rows()`
+    reads the records anew each time."""
+
+    def __init__(self, opener: Opener, file: str, encoding: str | None, delimiter: str | None,
+                 mapping: ColumnMapping | None):
+        self.file, self._opener = file, opener
+        self._encoding = _encoding(opener, file, encoding or (mapping.encoding if mapping else None))
+        if delimiter is not None and delimiter not in DELIMITERS:
+            raise DocumentError(file, None, f"delimiter {delimiter!r} is not one of ',', ';', '\\t' (or 'tab')")
+        with self._text() as text:
+            first = text.readline()
+            sep = _SEP_LINE.fullmatch(first)  # Excel's own way to name the delimiter
+            self._offset = 1 if sep else 0  # lines before the header
+            self.delimiter = (DELIMITERS[delimiter] if delimiter else (mapping and mapping.delimiter)
+                              or (sep and sep[1]) or _delimiter(itertools.chain([] if sep else [first], text)))
+        self.end = self._offset + 1  # the line after the last record, once the records were read
+        records = self._records()
+        try:
+            self.header = [h.strip() for h in next(records)[1]]
+        finally:
+            records.close()
+        if self.header:
+            self.header[0] = self.header[0].removeprefix("\ufeff").strip()
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line where the record starts, its fields), blank records left out; checked against the header only
+        once the header is known to hold what we need."""
+        return itertools.islice(self._records(), 1, None)
+
+    def _text(self) -> io.TextIOWrapper:
+        # newline="": a line break inside a quoted field stays in the field (and is refused), and row numbers are
+        # the lines of the file even after blank lines or multi-line fields.
+        return io.TextIOWrapper(self._opener(), encoding=self._encoding, newline="")
+
+    def _records(self) -> Generator[tuple[int, list[str]], None, None]:
+        """The header (even when blank), then the records."""
+        with self._text() as text:
+            if self._offset:
+                text.readline()
+            reader = csv.reader(text, delimiter=self.delimiter)
+            line = self._offset + 1
+            try:
+                yield line, next(reader, [])
+                line = self._offset + reader.line_num + 1
+                for fields in reader:
+                    start, line = line, self._offset + reader.line_num + 1
+                    if any(map(str.strip, fields)):
+                        yield start, fields
+            except csv.Error as e:
+                raise RowError(self.file, line, None, f"not readable as CSV ({e})") from None
+            except UnicodeDecodeError:  # its bytes were checked: it was written to while we read it
+                raise DocumentError(self.file, None, "changed while it was read; import it again") from None
+            self.end = line
 
 
-def _read_table(data: bytes, file: str, encoding: str | None, delimiter: str | None,
-                mapping: ColumnMapping | None) -> _Table:
-    text = _decode(data, file, encoding or (mapping.encoding if mapping else None))
-    offset = 0  # lines before the header
-    hint = None
-    if sep := _SEP_LINE.match(text):  # Excel's own way to name the delimiter
-        text, offset, hint = text[sep.end():], 1, sep[1]
-    if delimiter is not None and delimiter not in DELIMITERS:
-        raise DocumentError(file, None, f"delimiter {delimiter!r} is not one of ',', ';', '\\t' (or 'tab')")
-    chosen = DELIMITERS[delimiter] if delimiter else (mapping and mapping.delimiter) or hint or _delimiter(text)
-    # newline="": a line break inside a quoted field stays in the field (and is refused), and row numbers are
-    # the lines of the file even after blank lines or multi-line fields.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=chosen)
-    line = offset + 1
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        if header:
-            header[0] = header[0].removeprefix("\ufeff").strip()
-        rows = []
-        line = offset + reader.line_num + 1
-        for fields in reader:
-            start, line = line, offset + reader.line_num + 1
-            if any(f.strip() for f in fields):
-                rows.append((start, fields))
-    except csv.Error as e:
-        raise RowError(file, line, None, f"not readable as CSV ({e})") from None
-    return _Table(file, header, rows, chosen, line)
-
-
-def _decode(data: bytes, file: str, encoding: str | None) -> str:
+def _encoding(opener: Opener, file: str, encoding: str | None) -> str:
+    """The codec the whole file decodes with, checked on every byte before any row is read."""
     if encoding is not None:
         try:
             codec = codecs.lookup(encoding).name
         except LookupError:
             raise DocumentError(file, None, f"unknown encoding {encoding!r} (e.g. utf-8, cp1252)") from None
-        try:
-            return data.decode("utf-8-sig" if codec == "utf-8" else codec)
-        except UnicodeDecodeError as e:
-            raise DocumentError(file, None, f"not {encoding} text ({e.reason} at byte {e.start})") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise DocumentError(file, None, "UTF-16 text (Excel's \"Unicode text\"): save it as CSV, or give the "
-                            "encoding utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as e:
-        raise DocumentError(file, None, f"neither UTF-8 nor Windows-1252 text (byte 0x{data[e.start]:02x} at "
-                            f"{e.start}); give the encoding") from None
+        codec = "utf-8-sig" if codec == "utf-8" else codec
+        if problem := _decode_error(opener, codec):
+            reason, at, _byte = problem
+            raise DocumentError(file, None, f"not {encoding} text ({reason} at byte {at})")
+        return codec
+    with opener() as f:
+        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise DocumentError(file, None, "UTF-16 text (Excel's \"Unicode text\"): save it as CSV, or give the "
+                                "encoding utf-16")
+    if _decode_error(opener, "utf-8-sig") is None:
+        return "utf-8-sig"
+    if (problem := _decode_error(opener, "cp1252")) is None:
+        return "cp1252"
+    _reason, at, byte = problem
+    raise DocumentError(file, None, f"neither UTF-8 nor Windows-1252 text (byte 0x{byte:02x} at {at}); give the "
+                        "encoding")
 
 
-def _delimiter(text: str) -> str:
+def _decode_error(opener: Opener, codec: str) -> tuple[str, int, int] | None:
+    """Why, where and at which byte the file does not decode with `codec`, or None when it does."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    fed = 0
+    with opener() as f:
+        while True:
+            chunk = f.read(_READ_SIZE)
+            pending = len(decoder.getstate()[0])  # the bytes of a character cut by the previous read
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as e:
+                return e.reason, fed - pending + e.start, e.object[e.start]
+            if not chunk:
+                return None
+            fed += len(chunk)
+
+
+def _delimiter(lines: Iterable[str]) -> str:
     """The candidate the header line holds most of outside quotes; `,` when it holds none or on a tie."""
     counts = dict.fromkeys((",", ";", "\t"), 0)
     quoted = False
-    for char in text:
+    for char in itertools.chain.from_iterable(lines):
         if char == '"':
             quoted = not quoted
         elif not quoted:
@@ -370,6 +477,7 @@ class _Columns:
                 raise DocumentError(mapping.file, f"columns.{name}", f"no column {header!r} in {table.file} "
                                     f"(its columns: {', '.join(h for h in table.header if h)})")
         self.defaults = {name: value for name, value in defaults.items() if name in fields}
+        self._absent = [name for name in fields if name not in self.index]
         for name in fields:  # in the order of the header we document: the first missing one is named
             if name in self.required and name not in self.index and name not in self.defaults:
                 how = f"; or name its header in {mapping.file} [columns]" if mapping else ""
@@ -379,19 +487,29 @@ class _Columns:
                                f"missing column (required: {','.join(n for n in fields if n in self.required)}"
                                f"{how})")
 
-    def row(self, line: int, fields: list[str]) -> _Row:
-        if any(f.strip() for f in fields[self.width:]):  # empty ones are a trailing delimiter
+    def values(self, rows: Iterable[tuple[int, list[str]]], name: str) -> Iterator[tuple[int, str]]:
+        """(line, value of our field `name`) of each row, each row checked as `row` checks it."""
+        i = self.index.get(name)
+        for line, fields in rows:
+            self._check_width(line, fields)
+            yield line, fields[i].strip() if i is not None and i < len(fields) else ""
+
+    def _check_width(self, line: int, fields: list[str]) -> None:
+        if len(fields) > self.width and any(map(str.strip, fields[self.width:])):  # empty: a trailing delimiter
             raise RowError(self.file, line, None, "more fields than the header has columns")
-        values: dict[str, str] = {}
-        defaulted: set[str] = set()
-        for name in self.fields:
-            i = self.index.get(name)
-            value = fields[i].strip() if i is not None and i < len(fields) else ""
-            if not value and name in self.defaults:
-                value = self.defaults[name]
-                defaulted.add(name)
-            values[name] = value
-        return _Row(self, line, values, frozenset(defaulted))
+
+    def row(self, line: int, fields: list[str]) -> _Row:
+        self._check_width(line, fields)
+        if len(fields) < self.width:
+            fields = fields + [""] * (self.width - len(fields))
+        values = {name: fields[i].strip() for name, i in self.index.items()}
+        values |= dict.fromkeys(self._absent, "")
+        defaulted = _NONE
+        for name, default in self.defaults.items():
+            if not values[name]:
+                values[name] = default
+                defaulted = defaulted | {name}
+        return _Row(self, line, values, defaulted)
 
 
 @dataclass(frozen=True)
@@ -412,6 +530,9 @@ class _Row:
         return RowError(self.columns.file, self.line, self.columns.labels.get(name, name), reason)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 # --- amounts ------------------------------------------------------------------------------------------------------
 
 _WORD = {".": "dot", ",": "comma"}
@@ -422,20 +543,28 @@ _NAME = {".": "point", ",": "comma"}
 class _DecimalMark:
     mark: str  # "." or ","
     stated: str | None  # the mapping file that states it, or None: detected from the amounts
+    rows: int  # how many rows the amounts were of
 
     @classmethod
-    def decide(cls, values: list[tuple[_Row, str]], delimiter: str, mapping: ColumnMapping | None) -> _DecimalMark:
-        if mapping is not None and mapping.decimal_mark is not None:
-            return cls(mapping.decimal_mark, mapping.file)
-        votes: dict[str, list[int]] = {".": [], ",": []}
-        for row, value in values:
+    def decide(cls, values: Iterable[tuple[int, str]], delimiter: str, mapping: ColumnMapping | None
+               ) -> _DecimalMark:
+        """From every (line, amount) of the file, read to its end even when the mapping file states the mark:
+        what makes the file unreadable as a whole is refused before any row is taken in."""
+        votes = {".": 0, ",": 0}
+        first = {".": 0, ",": 0}  # the line of the first amount read one way only
+        rows = 0
+        for line, value in values:
+            rows += 1
             if (mark := _mark_of(value, delimiter)) is not None:
-                votes[mark].append(row.line)
+                votes[mark] += 1
+                first[mark] = first[mark] or line
+        if mapping is not None and mapping.decimal_mark is not None:
+            return cls(mapping.decimal_mark, mapping.file, rows)
         if not votes["."] and not votes[","]:
-            return cls("," if delimiter == ";" else ".", None)
+            return cls("," if delimiter == ";" else ".", None, rows)
         # Most amounts decide; on a tie the first that can be read one way only.
-        ranked = sorted(votes, key=lambda m: (-len(votes[m]), votes[m][0] if votes[m] else 0))
-        return cls(ranked[0], None)
+        ranked = sorted(votes, key=lambda m: (-votes[m], first[m]))
+        return cls(ranked[0], None, rows)
 
     def read(self, row: _Row, name: str) -> Decimal:
         raw = row.values[name]
@@ -470,7 +599,7 @@ def _amount(raw: str, mark: str) -> Decimal | None:
     match = _PATTERNS[mark].fullmatch(raw)
     if match is None or not (match["whole"] or match["fraction"]):
         return None
-    whole = re.sub(r"\D", "", match["whole"]) or "0"
+    whole = match["whole"].replace(",", "").replace(".", "") or "0"  # digits and the thousands separators
     return Decimal(f"{match['sign']}{whole}.{match['fraction'] or '0'}")
 
 

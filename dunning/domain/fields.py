@@ -7,6 +7,8 @@ a CLI option, a form field)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import date
 from email.headerregistry import Address
 
 from dunning.domain.errors import InvalidInput
@@ -81,3 +83,51 @@ def require_text(field: str, value: str) -> str:
 # and the UI shows why under the field, so a bad character never reaches (and fails) a run.
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
+# A day a person or a file gives: ISO 8601's calendar date only (YYYY-MM-DD), not the basic (20260101) or week
+# (2026-W01-1) forms Python's date.fromisoformat also takes; and within years where date arithmetic (a term of
+# 14 days, a year of interest) cannot run off the calendar's end, as 9999-12-31 + 14 days would.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_day(text: str) -> date:
+    """`text` as a day, or ValueError with the reason in plain words."""
+    value = text.strip()
+    try:
+        if not _ISO_DAY.fullmatch(value):
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{value} is out of range ({FIRST_DAY.year} to {LAST_DAY.year})")
+    return day
+
+
+# ISO 4217 currency codes in use (the list of the ISO 4217 maintenance agency, funds codes and precious metals
+# left out): an invoice in any other "currency" (XYZ, BTC, EU) is a mistake in the file.
+CURRENCIES = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF
+CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL
+HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL
+MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON
+RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS
+UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+""".split())
+
+
+def currency_problem(code: str) -> str | None:
+    if code not in CURRENCIES:
+        return f"not an ISO 4217 currency code (e.g. EUR): {code!r}"
+    return None
+
+
+def closest(name: str, known: Iterable[str]) -> str:
+    """' (did you mean X?)' for the known name nearest a misspelt one, or ''."""
+    import difflib
+
+    found = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {found[0]}?)" if found else ""

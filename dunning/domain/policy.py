@@ -36,6 +36,10 @@ class Policy:
     # "charge" them in the ingebrekestelling, "announce" them there and claim them once its term has passed
     # (the incasso-aankondiging, the hand-off), or "never" claim them
     business_costs: str = "charge"
+    # a business debtor's invoices due for the ingebrekestelling (or the incasso-aankondiging) together get one
+    # letter naming them all, its costs over their total principal; false: a letter per invoice (consumers always
+    # get one letter: BW 6:96 and the Besluit BIK count the costs over the whole demand)
+    one_formal_letter: bool = True
 
 
 DEFAULT = Policy()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from dunning.domain.policy import BUSINESS_COSTS
-from dunning.law import collection_costs, compute_claim, missing_rate_warning
+from dunning.law import CostShare, compute_claim, costs_over, missing_rate_warning
 
 _ZERO = Decimal("0.00")
 
@@ -88,10 +88,12 @@ def state_claim(
     vat_on_costs: bool = False,
     law_dir: Path | None = None,
     business_costs: str = "charge",
+    cost_share: CostShare | None = None,
 ) -> Statement:
     """The claim as of `today`. `business_costs` (the policy's setting; consumers are unaffected): "charge" claims
     a business's costs at once (BW 6:96 lid 4); "announce" states them as what follows if `term_deadline` passes
-    unpaid, and claims them from the day after it; "never" claims none."""
+    unpaid, and claims them from the day after it; "never" claims none. `cost_share`: this invoice was one of
+    several one demand covered; its costs are its share of the costs over their total."""
     if business_costs not in BUSINESS_COSTS:
         raise ValueError(f"business_costs must be one of {', '.join(BUSINESS_COSTS)}, not {business_costs!r}")
     deferred = not consumer and business_costs != "charge"
@@ -109,11 +111,12 @@ def state_claim(
         # A consumer owes costs only after the 14-dagenbrief's term (6:96 lid 6): never on the letter's own day.
         term_deadline=(term_deadline or today) if consumer else None,
         costs_from=_business_costs_from(business_costs, term_deadline, today) if deferred else None,
+        cost_share=cost_share,
     )
     if (consumer or business_costs == "announce") and claim.collection_costs == 0:
         # Before the term has run: the 14-dagenbrief (6:96 lid 6), or a business letter under "announce", states
         # the exact costs that will be charged, over the principal left.
-        costs = collection_costs(claim.outstanding_principal, consumer=consumer, vat=vat_on_costs)
+        costs = costs_over(claim.outstanding_principal, consumer=consumer, vat=vat_on_costs, share=cost_share)
         due_now = claim.outstanding
         due_after = due_now + costs
     else:
@@ -138,4 +141,24 @@ def state_claim(
         due_after_term=due_after,
         warnings=tuple(warnings),
         payments=tuple(Applied(a.on, a.amount, a.to_costs, a.to_interest, a.to_principal) for a in claim.payments),
+    )
+
+
+def together(statements: list[Statement]) -> Statement:
+    """The claims one demand covers, stated as one: every figure added up (each claim's costs are its share of
+    the costs over the total principal), interest from the earliest day any of it runs."""
+    first = statements[0]
+    starts = [s.interest_from for s in statements if s.interest_from is not None]
+    warnings = dict.fromkeys(w for s in statements for w in s.warnings)
+    return Statement(
+        consumer=first.consumer,
+        principal=sum((s.principal for s in statements), _ZERO),
+        interest=sum((s.interest for s in statements), _ZERO),
+        interest_from=min(starts) if starts else None,
+        costs=sum((s.costs for s in statements), _ZERO),
+        costs_vat=first.costs_vat,
+        due_now=sum((s.due_now for s in statements), _ZERO),
+        due_after_term=sum((s.due_after_term for s in statements), _ZERO),
+        warnings=tuple(warnings),
+        payments=tuple(a for s in statements for a in s.payments),
     )

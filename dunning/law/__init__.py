@@ -8,9 +8,9 @@ the flow per debtor's jurisdiction; until there is a second country no registry 
 needed.
 """
 
-from dunning.law.claim import AppliedPayment, Claim, Payment, compute_claim
+from dunning.law.claim import AppliedPayment, Claim, CostShare, Payment, compute_claim, costs_over
 from dunning.law.contact import may_contact, next_contact_moment
-from dunning.law.costs import collection_costs
+from dunning.law.costs import collection_costs, combined_collection_costs
 from dunning.law.datafiles import DataFileError
 from dunning.law.holidays import (
     DeclaredDay,
@@ -45,6 +45,7 @@ __all__ = [
     "AppliedPayment",
     "Claim",
     "Confirmation",
+    "CostShare",
     "DataFileError",
     "DeclaredDay",
     "MissingRateError",
@@ -54,8 +55,10 @@ __all__ = [
     "Term",
     "atw_holidays",
     "collection_costs",
+    "combined_collection_costs",
     "commercial_interest_start",
     "compute_claim",
+    "costs_over",
     "declared_days",
     "describe_row",
     "easter_sunday",

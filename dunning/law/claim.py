@@ -52,10 +52,31 @@ class Claim:
     unverified_periods: tuple[Period, ...] = ()  # periods whose rate comes from such a row
 
 
+@dataclass(frozen=True)
+class CostShare:
+    """This claim's part of the costs of a demand that covered several claims (computed over their principal sums
+    added together, `combined_collection_costs`): `amount` for a principal of `principal`."""
+
+    amount: Decimal
+    principal: Decimal
+
+
+def costs_over(principal: Decimal, *, consumer: bool, vat: bool, share: CostShare | None = None) -> Decimal:
+    """The costs on `principal`: the scale's, or this claim's share of a combined demand's costs, lowered in
+    proportion when less principal is left than the demand stated (a part paid within its term, HR 25-11-2016)."""
+    if share is None:
+        return collection_costs(principal, consumer=consumer, vat=vat)
+    if principal <= 0 or share.principal <= 0:
+        return _ZERO
+    return cents(share.amount * min(principal, share.principal) / share.principal)
+
+
 class _Ledger:
     """What is owed while walking through time. All amounts in cents."""
 
-    def __init__(self, principal: Decimal, costs_from: date, cost_rule: tuple[bool, bool]) -> None:
+    def __init__(
+        self, principal: Decimal, costs_from: date, cost_rule: tuple[bool, bool], share: CostShare | None = None
+    ) -> None:
         self.principal = principal
         self.capitalised = _ZERO  # earlier years' interest, now bearing interest (6:119 lid 2, 6:119a lid 3)
         self.accrued = _ZERO  # this interest year's interest
@@ -63,6 +84,7 @@ class _Ledger:
         self.costs_left = _ZERO
         self.costs_from = costs_from
         self.cost_rule = cost_rule  # (consumer, vat)
+        self.share = share
         self.applied: list[AppliedPayment] = []
 
     @property
@@ -74,7 +96,7 @@ class _Ledger:
         # 14-day term lowers them (HR 25-11-2016, ECLI:NL:HR:2016:2704).
         if self.costs is None and day >= self.costs_from:
             consumer, vat = self.cost_rule
-            self.costs = self.costs_left = collection_costs(self.principal, consumer=consumer, vat=vat)
+            self.costs = self.costs_left = costs_over(self.principal, consumer=consumer, vat=vat, share=self.share)
 
     def capitalise(self) -> None:
         self.capitalised += self.accrued
@@ -135,6 +157,7 @@ def compute_claim(
     rates_dir: Path | str | None = None,
     term_deadline: date | None = None,
     costs_from: date | None = None,
+    cost_share: CostShare | None = None,
 ) -> Claim:
     """The claim as of the start of `as_of`: interest for each day interest_from <= d < as_of, payments made
     on or before `as_of`.
@@ -144,7 +167,8 @@ def compute_claim(
     consumer whose 14-dagenbrief term is given as `term_deadline`, the day after that deadline (6:96 lid 6);
     before that they are 0 and payments go to interest and principal only. `costs_from` sets that day for a
     business whose creditor claims them later than the law allows (or never: `date.max`); the law sets a
-    minimum claim, not a duty to claim (6:96 lid 4)."""
+    minimum claim, not a duty to claim (6:96 lid 4). `cost_share`: the claim was one of several one demand
+    covered, whose costs were computed over their total; this claim bears its share."""
     amount = as_money(principal, "principal")
     if amount < 0:
         raise ValueError("principal must not be negative")
@@ -157,7 +181,7 @@ def compute_claim(
         costs_from = max(costs_from, interest_from)
     else:
         costs_from = interest_from
-    ledger = _Ledger(cents(amount), costs_from, (consumer, vat))
+    ledger = _Ledger(cents(amount), costs_from, (consumer, vat), cost_share)
     rates = load_rates("non-commercial" if consumer else "commercial", rates_dir)
 
     years = set(anniversaries(interest_from, as_of))

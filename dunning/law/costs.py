@@ -51,3 +51,24 @@ def collection_costs(principal: Decimal, *, consumer: bool, vat: bool = False) -
     if vat:
         costs += cents(costs * VAT_RATE)
     return cents(costs)
+
+
+def combined_collection_costs(principals: list[Decimal], *, consumer: bool, vat: bool = False) -> list[Decimal]:
+    """One demand covering several claims (one ingebrekestelling naming several invoices): the costs are computed
+    over the principal sums added together (Besluit BIK art. 2: the scale runs over the hoofdsom of the demand),
+    then shared out over the claims in proportion to their principal, to the cent, adding up to exactly the total
+    (largest remainder: the cents left over go to the largest fractions, ties to the earlier claim)."""
+    amounts = [as_money(p, "principal") for p in principals]
+    if any(a < 0 for a in amounts):
+        raise ValueError("principal must not be negative")
+    whole = sum(amounts, Decimal(0))
+    if whole == 0:
+        return [Decimal("0.00") for _ in amounts]
+    total = collection_costs(whole, consumer=consumer, vat=vat)
+    exact = [total * a / whole for a in amounts]
+    shares = [e.quantize(Decimal("0.01"), rounding="ROUND_DOWN") for e in exact]
+    left = int((total - sum(shares, Decimal(0))) / Decimal("0.01"))
+    by_fraction = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_fraction[:left]:
+        shares[i] += Decimal("0.01")
+    return shares

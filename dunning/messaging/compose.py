@@ -29,10 +29,18 @@ from dunning.domain.errors import UserError
 from dunning.domain.fields import email_address_problem
 from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, PaymentKind, TaskKind, TaskStatus
 from dunning.domain.policy import Policy
-from dunning.domain.statement import Statement, state_claim
+from dunning.domain.statement import Statement, state_claim, together
 from dunning.domain.steps import Message, Step
 from dunning.domain.time import local
-from dunning.law import describe_row, fourteen_day_term, load_confirmations, load_rates, rates_holding
+from dunning.law import (
+    CostShare,
+    combined_collection_costs,
+    describe_row,
+    fourteen_day_term,
+    load_confirmations,
+    load_rates,
+    rates_holding,
+)
 from dunning.messaging.channels import route
 from dunning.messaging.letters import render_letter_pdf
 from dunning.messaging.mailer import Attachment, compose_email, message_bytes, smtp_settings
@@ -108,10 +116,11 @@ def compose(
     invoices this one e-mail covers (`combining`). Sending uses up the collector's notes it carries (every
     channel of the step carries them); a preview leaves them waiting and attaches nothing."""
     today = local(now).date()
-    values, data = _context(session, inst, invoice, step, today, policy, given)
     others = list(also)
+    shares = _shares(session, inst, [invoice, *others], step, today, policy) if others else {}
+    values, data = _context(session, inst, invoice, step, today, policy, given, shares.get(invoice.id))
     if others:
-        _combine(session, invoice, others, values, data)
+        _combine(session, inst, invoice, others, step, today, policy, shares, values, data)
     lang = language or invoice.debtor.language
     if channel is not Channel.email:
         values["copy_attached"] = False  # only an e-mail carries the invoice's PDF: a letter offers to send it
@@ -166,15 +175,24 @@ def email_for_outbox(
 
 
 def letter_for_outbox(
-    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, policy: Policy
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    step: Step,
+    now: datetime,
+    policy: Policy,
+    *,
+    also: Iterable[Invoice] = (),
 ) -> Composed:
-    """The letter as printed: a PDF that states the same as the e-mail, dated the day it is printed."""
+    """The letter as printed: a PDF that states the same as the e-mail, dated the day it is printed. `also`: the
+    debtor's other invoices this one letter covers (`combining`)."""
     debtor = invoice.debtor
-    composition = compose(session, inst, invoice, step, Channel.letter, now, policy)
+    others = list(also)
+    composition = compose(session, inst, invoice, step, Channel.letter, now, policy, also=others)
     address = ", ".join(v for v in (debtor.name, debtor.street, debtor.postcode, debtor.city) if v)
     return Composed(
         recipient=address,
-        subject=f"{step.sends.value} {invoice.number}",
+        subject=f"{step.sends.value} {', '.join(i.number for i in [invoice, *others])}",
         content=composition.pdf,
         message_id=None,
         data=composition.data,
@@ -182,12 +200,20 @@ def letter_for_outbox(
 
 
 def preview_email(
-    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, policy: Policy
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    step: Step,
+    now: datetime,
+    policy: Policy,
+    *,
+    also: Iterable[Invoice] = (),
 ) -> tuple[str, str]:
-    """Subject and plain text of the e-mail `step` would send now, for the approver; nothing is used up. Data
-    no message can carry is said instead: the approver learns the message would be refused."""
+    """Subject and plain text of the e-mail `step` would send now (covering the invoices `also` too), for the
+    approver; nothing is used up. Data no message can carry is said instead: the approver learns the message
+    would be refused."""
     try:
-        email = compose(session, inst, invoice, step, Channel.email, now, policy, preview=True).email
+        email = compose(session, inst, invoice, step, Channel.email, now, policy, also=also, preview=True).email
     except FieldError as error:
         if not refusable(error):
             raise
@@ -202,11 +228,23 @@ def refusable(error: FieldError) -> bool:
 
 
 def stated_facts(
-    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, policy: Policy
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    step: Step,
+    now: datetime,
+    policy: Policy,
+    group: list[Invoice] | None = None,
 ) -> dict[str, Any]:
     """The facts a message for `step` states about this invoice (its deadline, its claim), as if it went on
-    its own: the evidence of an invoice that another invoice's e-mail covers."""
-    return _context(session, inst, invoice, step, local(now).date(), policy, None)[1]
+    its own: the evidence of an invoice that another invoice's message covers. `group`: every invoice that
+    message covers, the lead first (a formal demand's costs are this invoice's share of the costs over them)."""
+    today = local(now).date()
+    shares = _shares(session, inst, group, step, today, policy) if group else {}
+    data = _context(session, inst, invoice, step, today, policy, None, shares.get(invoice.id))[1]
+    if invoice.id in shares:
+        data["cost_share"] = _share_data(shares, invoice, group or [])
+    return data
 
 
 def preview_step(session: Session, invoice: Invoice, message: Message) -> Step:
@@ -241,11 +279,16 @@ def claim_statement(
     today: date,
     term_deadline: date | None,
     policy: Policy | None = None,
+    cost_share: CostShare | None = None,
 ) -> Statement:
     """Principal, statutory interest and collection costs as the law module states them today. A credit note
     (or a correction by the books, or a write-off) lowers the invoice itself; only money paid is a payment that
     BW 6:44 applies to costs and interest first. A business's costs as the debtor's policy says
-    (`business_costs`; read from policies.toml when `policy` is not given)."""
+    (`business_costs`; read from policies.toml when `policy` is not given). An invoice whose ingebrekestelling
+    covered several invoices bears its share of the costs over their total (`cost_share`, else the one stated
+    in that ingebrekestelling), in every later statement too (the incasso-aankondiging, the hand-off)."""
+    if cost_share is None:
+        cost_share = stated_cost_share(session, invoice)
     if policy is None:
         policy = policies.policy_for(inst.home, invoice.debtor.number)
     standing = invoices.standing(invoice.payments)
@@ -263,7 +306,26 @@ def claim_statement(
         vat_on_costs=inst.creditor.vat_on_collection_costs,
         law_dir=inst.law_dir,
         business_costs=policy.business_costs,
+        cost_share=cost_share,
     )
+
+
+def stated_cost_share(session: Session, invoice: Invoice) -> CostShare | None:
+    """This invoice's share of the costs its latest ingebrekestelling stated, when that one covered several."""
+    sent = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.invoice_id == invoice.id,
+            OutboxMessage.step == Step.send(Message.ingebrekestelling),
+            OutboxMessage.status == OutboxStatus.sent,
+        )
+        .order_by(OutboxMessage.id.desc())
+    )
+    for message in sent:
+        share = (message.data or {}).get("cost_share")
+        if share:
+            return CostShare(Decimal(share["amount"]), Decimal(share["principal"]))
+    return None
 
 
 # -- the context -------------------------------------------------------------------------------------------
@@ -277,13 +339,14 @@ def _context(
     today: date,
     policy: Policy,
     given: Given | None,
+    cost_share: CostShare | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a message for `step` says (the template context, see `templating`) and the facts to keep with it."""
     message = step.sends
     open_amount = invoices.open_amount(session, invoice)
     by_post = Channel.letter in route(step, invoice.debtor, policy.by_post).channels
     deadline, term_facts = _deadline(message, invoice, today, policy, inst.law_dir, by_post=by_post)
-    statement = _statement(session, inst, invoice, message, today, deadline, policy)
+    statement = _statement(session, inst, invoice, message, today, deadline, policy, cost_share)
     note = given.personal_note if given is not None and given.personal_note is not None else None
     values: dict[str, Any] = {
         **_base_values(session, inst, invoice, today, deadline),
@@ -360,11 +423,12 @@ def _statement(
     today: date,
     deadline: date | None,
     policy: Policy,
+    cost_share: CostShare | None = None,
 ) -> Statement | None:
     """The claim a message states: the ingebrekestelling up to its own deadline; the incasso announcement what
     the agency will claim (a consumer's costs are due once the 14-dagenbrief's term has run)."""
     if message is Message.ingebrekestelling:
-        return claim_statement(session, inst, invoice, today, deadline, policy)
+        return claim_statement(session, inst, invoice, today, deadline, policy, cost_share)
     if message is Message.incasso_aankondiging:
         # The latest deadline an ingebrekestelling that went out gave (letter and e-mail may differ).
         term = max(_sent_deadlines(session, invoice, Message.ingebrekestelling), default=None)
@@ -497,7 +561,16 @@ def _latest_call(session: Session, invoice: Invoice, having: str) -> Step | None
 
 
 def _combine(
-    session: Session, invoice: Invoice, others: list[Invoice], values: dict[str, Any], data: dict[str, Any]
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    others: list[Invoice],
+    step: Step,
+    today: date,
+    policy: Policy,
+    shares: dict[int, CostShare],
+    values: dict[str, Any],
+    data: dict[str, Any],
 ) -> None:
     values["combined"] = [_invoice(session, other) for other in others]
     data["combined_with"] = [other.number for other in others]
@@ -505,6 +578,46 @@ def _combine(
     if agreement is not None and agreement["amount"] == invoices.open_amount(session, invoice):
         # One promise in one call about all of them: the whole of what is open on them.
         agreement["amount"] += sum((invoices.open_amount(session, o) for o in others), Decimal("0.00"))
+    if values.get("claim") is None:
+        return
+    # One demand for several claims: each invoice's claim, then the whole (its costs over the total principal).
+    group = [invoice, *others]
+    claims = [values["claim"]] + [
+        _statement(session, inst, o, step.sends, today, values["pay_by"], policy, shares.get(o.id)) for o in others
+    ]
+    named = sorted(zip(group, claims, strict=True), key=lambda pair: (pair[0].due_date, pair[0].number))
+    values["claims"] = [{"invoice": _invoice(session, i), "claim": c} for i, c in named if c is not None]
+    values["claim"] = together([c for c in claims if c is not None])
+    values["interest_rates"] = interest_rates(values["claim"], today, inst.law_dir)
+    if invoice.id in shares:
+        data["cost_share"] = _share_data(shares, invoice, group)
+
+
+def _shares(
+    session: Session, inst: Installation, group: list[Invoice], step: Step, today: date, policy: Policy
+) -> dict[int, CostShare]:
+    """An ingebrekestelling covering several invoices: each one's share of the costs over their principal sums
+    added together (BW 6:96, Besluit BIK art. 2), by invoice id. Nothing for other steps: later ones state the
+    shares their ingebrekestelling gave (`stated_cost_share`)."""
+    if step.sends is not Message.ingebrekestelling or len(group) < 2:
+        return {}
+    alone = [_statement(session, inst, i, step.sends, today, None, policy, CostShare(Decimal(0), Decimal(1)))
+             for i in group]
+    principals = [s.principal if s is not None else Decimal("0.00") for s in alone]
+    consumer = group[0].debtor.kind is DebtorKind.consumer
+    amounts = combined_collection_costs(principals, consumer=consumer, vat=inst.creditor.vat_on_collection_costs)
+    return {i.id: CostShare(a, p) for i, a, p in zip(group, amounts, principals, strict=True)}
+
+
+def _share_data(shares: dict[int, CostShare], invoice: Invoice, group: list[Invoice]) -> dict[str, Any]:
+    share = shares[invoice.id]
+    return {
+        "amount": str(share.amount),
+        "principal": str(share.principal),
+        "total_costs": str(sum((s.amount for s in shares.values()), Decimal("0.00"))),
+        "total_principal": str(sum((s.principal for s in shares.values()), Decimal("0.00"))),
+        "invoices": [i.number for i in group],
+    }
 
 
 # -- attachments -------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 `compose_email` is the only way debtor data enters a header, and it refuses CR/LF and malformed addresses
 before anything is sent (a business refusal, never retried). `SmtpMailer.deliver` returns only after the
 server accepted the message; a `TransientMailError` means "keep it queued, retry later", a
-`PermanentMailError` means "this message will never be accepted".
+`PermanentMailError` means "this message will never be accepted", an `InDoubtMailError` means "the connection
+ended after the message data went out and before the server said whether it took it": it may have arrived, so
+it is not sent again without a person deciding.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
+from aiosmtplib import SMTPResponse
 
 from dunning.domain.errors import UserError
 from dunning.domain.fields import LINE_BREAKING, email_address_problem
@@ -75,11 +78,21 @@ class MailError(Exception):
 
 
 class TransientMailError(MailError):
-    """Retry later; the message stays queued (connection refused, timeout, SMTP 4xx)."""
+    """Retry later; the message stays queued (connection refused, timeout, SMTP 4xx). `retry_at`: not before then
+    (the outbox's back-off), when the caller knows it."""
+
+    def __init__(self, message: str, code: int | None = None, retry_at: datetime | None = None):
+        super().__init__(message, code)
+        self.retry_at = retry_at
 
 
 class PermanentMailError(MailError):
     """The server will not take this message (SMTP 5xx, recipient refused); do not retry."""
+
+
+class InDoubtMailError(MailError):
+    """The connection dropped or stalled once the message data was on its way (after the DATA command): the
+    server may have taken it. Never resent on its own (the debtor gets at most one copy); a person decides."""
 
 
 class InvalidAddressError(MailError):
@@ -185,25 +198,45 @@ def message_bytes(message: EmailMessage) -> bytes:
 # -- delivering --------------------------------------------------------------------------------------------
 
 
+class _Handover(aiosmtplib.SMTP):
+    """An SMTP client that knows whether the message data may have reached the server."""
+
+    data_begun = False
+
+    async def data(self, message: str | bytes, /, **kwargs: Any) -> SMTPResponse:
+        # From the DATA command on, a lost connection or a silent server leaves us unable to tell whether the
+        # message was taken (RFC 5321 4.1.1.4: it is the reply to the final "." that says so). Counting the DATA
+        # command itself errs on the side of asking a person rather than sending twice.
+        self.data_begun = True
+        return await super().data(message, **kwargs)
+
+
 async def deliver_raw(s: SmtpSettings, content: bytes, recipients: list[str]) -> None:
-    """Deliver stored bytes exactly as they are (the outbox keeps what was composed; a retry sends the same)."""
+    """Deliver stored bytes exactly as they are (the outbox keeps what was composed; a retry sends the same).
+    Raises TransientMailError, PermanentMailError or, once the data was on its way, InDoubtMailError."""
+    client = _Handover(
+        hostname=s.host,
+        port=s.port,
+        use_tls=s.security == "tls",
+        start_tls=s.security == "starttls",  # False, not None: never upgrade behind our back
+        username=s.username,
+        password=s.password,
+        timeout=s.timeout,
+    )
+    sender = _parse_mailbox("sender", s.sender).addr_spec
     try:
-        await aiosmtplib.send(
-            content,
-            sender=_parse_mailbox("sender", s.sender).addr_spec,
-            recipients=recipients,
-            hostname=s.host,
-            port=s.port,
-            use_tls=s.security == "tls",
-            start_tls=s.security == "starttls",  # False, not None: never upgrade behind our back
-            username=s.username,
-            password=s.password,
-            timeout=s.timeout,
-        )
+        async with client:
+            await client.sendmail(sender, recipients, content)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as error:
+        if client.data_begun:
+            raise InDoubtMailError(f"the connection to SMTP server {s.host}:{s.port} ended after the message "
+                                   f"was handed over, before the server confirmed it: {error}") from error
+        if isinstance(error, aiosmtplib.SMTPException):
+            raise classify(error) from error
+        # refused, unreachable, TLS handshake: the network, not the message
+        raise TransientMailError(f"cannot reach SMTP server {s.host}:{s.port}: {error}") from error
     except aiosmtplib.SMTPException as error:
         raise classify(error) from error
-    except OSError as error:  # refused, unreachable, TLS handshake: the network, not the message
-        raise TransientMailError(f"cannot reach SMTP server {s.host}:{s.port}: {error}") from error
 
 
 def classify(error: aiosmtplib.SMTPException) -> MailError:

@@ -4,14 +4,17 @@ at most once, and the evidence is recorded in the same transaction that marks th
 States: queued -> sending -> sent, or -> refused (a business refusal, never retried), or -> voided (its facts
 changed before it went out; a new attempt is composed). A message found in `sending` after a crash may or may
 not have been accepted by the mail server; it is never sent again (at most once) and its evidence is recorded
-with `confirmed: false` so a person can check. These are the rows; `sending` decides what to do with them."""
+with `confirmed: false`, the row `in_doubt` until a person confirms it or has it sent again (`dunning outbox`);
+so is a message whose connection dropped after its data went out. A temporary mail server fault puts the message
+back in the queue, not to be handed over before `next_try_at` (`backoff`). These are the rows; `sending` decides
+what to do with them."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
@@ -157,20 +160,37 @@ def claim(session: Session, group: list[OutboxMessage], now: datetime) -> bool:
     return done.rowcount == len(ids)
 
 
-def back_to_queue(message: OutboxMessage, error: str) -> None:
+# After the 1st, 2nd, 3rd failed try, then daily: a mail server that is down for a minute costs a quarter of an
+# hour, one down for a weekend is not hammered, and a message never waits more than a day once it is back.
+BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+BACKOFF_AFTER = timedelta(days=1)
+
+
+def backoff(tries: int) -> timedelta:
+    """How long to wait after the `tries`-th failed try to hand a message over."""
+    return BACKOFF[tries - 1] if 1 <= tries <= len(BACKOFF) else BACKOFF_AFTER
+
+
+def back_to_queue(message: OutboxMessage, error: str, now: datetime | None = None) -> None:
+    """A temporary fault: queued again; with `now`, not to be handed over before the back-off has passed."""
     if message.status is OutboxStatus.sending:
         message.status = OutboxStatus.queued
         message.last_error = error
+        message.next_try_at = now + backoff(message.tries) if now is not None else None
 
 
-def refuse_in_place(session: Session, message: OutboxMessage, invoice: Invoice, now: datetime, reason: str) -> None:
-    """This very message cannot go out (no address, or the mail server refused it for good): this row, and no
-    other attempt, is refused, and the dossier says why."""
+def refuse_in_place(
+    session: Session, message: OutboxMessage, invoice: Invoice, now: datetime, reason: str, smtp_code: int | None = None
+) -> None:
+    """This very message cannot go out (no address, or the mail server refused it for good, `smtp_code` saying
+    how): this row, and no other attempt, is refused, and the dossier says why."""
     if message.status in (OutboxStatus.sent, OutboxStatus.refused):
         return
     message.status = OutboxStatus.refused
     message.last_error = reason
     message.sent_at = now
+    message.next_try_at = None
+    message.smtp_code = smtp_code
     dossier.record(
         session,
         invoice,
@@ -183,17 +203,23 @@ def refuse_in_place(session: Session, message: OutboxMessage, invoice: Invoice, 
 
 
 def mark_sent(
-    session: Session, message: OutboxMessage, invoice: Invoice, now: datetime, *, confirmed: bool
+    session: Session, message: OutboxMessage, invoice: Invoice, now: datetime, *, confirmed: bool,
+    why: str = "the process stopped while sending",
 ) -> None:
+    """Sent, with its evidence; unconfirmed (`why` not knowing), it is in doubt until a person decides."""
     message.status = OutboxStatus.sent
     message.sent_at = now
+    message.next_try_at = None
+    message.in_doubt = not confirmed
+    if not confirmed:
+        message.last_error = why
     kind = message.step.sends.value
     data = message.data or {}
     summary = f"{kind} sent by {message.channel.value} to {message.recipient}: {message.subject!r}"
     if data.get("sent_with"):
         summary += f" (one message with invoice {data['sent_with'].rsplit(':', 3)[0]})"
     if not confirmed:
-        summary += " (delivery unconfirmed: the process stopped while sending; check the mail server's log)"
+        summary += f" (delivery unconfirmed: {why}; check the mail server's log)"
     dossier.record(
         session,
         invoice,
@@ -206,3 +232,82 @@ def mark_sent(
         content_hash=message.sha256,
         data={**data, "confirmed": confirmed, "tries": message.tries},
     )
+
+
+# -- in doubt: a person decides ------------------------------------------------------------------------------
+
+
+def in_doubt(session: Session) -> list[OutboxMessage]:
+    """The messages whose delivery is in doubt, one row per message (the lead's of a combined one), oldest first."""
+    query = select(OutboxMessage).where(OutboxMessage.in_doubt.is_(True)).order_by(OutboxMessage.id)
+    rows = list(session.scalars(query))
+    keys = {m.key for m in rows}
+    return [m for m in rows if (m.data or {}).get("sent_with") not in keys]
+
+
+def message_rows(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
+    """Every invoice's row of the one message `message` belongs to, the lead's first."""
+    lead = lead_of(session, message) or message
+    return [lead, *sent_with(session, lead)]
+
+
+def confirm(session: Session, message: OutboxMessage, now: datetime, by: str) -> list[OutboxMessage]:
+    """A person checked (the mail server's log, the debtor) that the message in doubt arrived: no longer in doubt,
+    each dossier says so beside the unconfirmed evidence. Returns the rows confirmed."""
+    rows = [m for m in message_rows(session, message) if m.in_doubt]
+    for m in rows:
+        m.in_doubt = False
+        _note(session, m, f"{m.key}:confirmed", now, by, f"{m.step}: delivery of {m.key} confirmed by a person")
+    return rows
+
+
+def resend(session: Session, message: OutboxMessage, now: datetime, by: str) -> list[OutboxMessage]:
+    """A person decided the message in doubt did not arrive: the same bytes (the same Message-ID, so a mailbox
+    that did get the first copy can tell) as a new attempt of every invoice's row, claimed for handing over at
+    once. The rows in doubt are no longer; their dossiers say it went again. Returns the new rows, lead first."""
+    old = [m for m in message_rows(session, message) if m.in_doubt]
+    new = [
+        OutboxMessage(
+            key=key_for(session.get_one(Invoice, m.invoice_id), m.step, m.channel, _last_attempt(session, m) + 1),
+            invoice_id=m.invoice_id, step=m.step, channel=m.channel, attempt=_last_attempt(session, m) + 1,
+            status=OutboxStatus.sending, recipient=m.recipient, subject=m.subject, content=m.content,
+            message_id=m.message_id, sha256=m.sha256, data={**(m.data or {}), "resend_of": m.key}, tries=1,
+            created_at=now, sent_at=now,
+        )
+        for m in old
+    ]
+    for row in new[1:]:  # the other invoices' rows point at the new lead
+        row.data = {**(row.data or {}), "sent_with": new[0].key}
+    for m, row in zip(old, new, strict=True):
+        m.in_doubt = False
+        m.last_error = f"in doubt; sent again as {row.key}"
+        _note(session, m, f"{row.key}:resend", now, by,
+              f"{m.step}: {m.key} was in doubt; a person had it sent again as {row.key}")
+    session.add_all(new)
+    session.flush()
+    return new
+
+
+def resend_failed(session: Session, rows: list[OutboxMessage], error: str) -> None:
+    """Sending it again met a temporary fault: the new attempt is voided and the message is in doubt as before
+    (nothing queued behind the ladder's back; the person tries again later)."""
+    for row in rows:
+        row.status = OutboxStatus.voided
+        row.last_error = error
+        old = find(session, (row.data or {}).get("resend_of", ""))
+        if old is not None:
+            old.in_doubt = True
+            old.last_error = f"in doubt; sending it again failed: {error}"
+
+
+def _note(session: Session, m: OutboxMessage, key: str, now: datetime, by: str, summary: str) -> None:
+    dossier.record(session, session.get_one(Invoice, m.invoice_id), key=key, kind="note", at=now,
+                   channel=m.channel.value, summary=summary, by=by or None)
+
+
+def _last_attempt(session: Session, message: OutboxMessage) -> int:
+    query = select(OutboxMessage.attempt).where(
+        OutboxMessage.invoice_id == message.invoice_id, OutboxMessage.step == message.step,
+        OutboxMessage.channel == message.channel,
+    ).order_by(OutboxMessage.attempt.desc())
+    return session.scalars(query).first() or message.attempt

@@ -48,6 +48,12 @@ def put(inst: Installation, message: OutboxMessage) -> Path:
 
 
 def waiting(session: Session) -> list[OutboxMessage]:
+    """The letters to print and post: one per letter (a letter naming several invoices is its first invoice's
+    row; the others' rows are posted with it)."""
+    return [m for m in _queued(session) if outbox.lead_of(session, m) is None]
+
+
+def _queued(session: Session) -> list[OutboxMessage]:
     query = select(OutboxMessage).where(
         OutboxMessage.channel == Channel.letter, OutboxMessage.status == OutboxStatus.queued
     )
@@ -65,7 +71,7 @@ def mark_posted(session: Session, inst: Installation, on: date, now: datetime) -
     """Everything in the queue printed for `on` becomes posted (and its run is woken); older letters are
     voided and their runs woken to print them anew."""
     result = Posting()
-    for message in waiting(session):
+    for message in _queued(session):
         invoice = session.get_one(Invoice, message.invoice_id)
         day = printed_on(message)
         if day > on:
@@ -83,15 +89,20 @@ def mark_posted(session: Session, inst: Installation, on: date, now: datetime) -
 
 
 def invoice_number(session: Session, message: OutboxMessage) -> str:
-    return session.get_one(Invoice, message.invoice_id).number
+    """The invoice a letter is about; a letter naming several: all of them ("F-1, F-2")."""
+    rows = [message, *outbox.sent_with(session, message)]
+    return ", ".join(sorted(session.get_one(Invoice, m.invoice_id).number for m in rows))
 
 
 def describe(session: Session, done: Posting, on: date) -> list[str]:
-    lines = [f"{invoice_number(session, m)}: {m.step} letter posted on {on.isoformat()}" for m in done.posted]
+    """A line per letter (a letter naming several invoices names them on its one line)."""
+    posted = [m for m in done.posted if outbox.lead_of(session, m) is None]
+    voided = [m for m in done.voided if outbox.lead_of(session, m) is None]
+    lines = [f"{invoice_number(session, m)}: {m.step} letter posted on {on.isoformat()}" for m in posted]
     lines += [
         f"{invoice_number(session, m)}: {m.step} letter of {printed_on(m).isoformat()} voided (not posted on "
         "the day it was printed for); a new one is printed at the next sweep"
-        for m in done.voided
+        for m in voided
     ]
     return lines
 

@@ -4,7 +4,8 @@ Dutch, formal (the default): "Geachte heer Jansen," / "Geachte mevrouw Van den B
 write heer or mevrouw, else "Geachte heer, mevrouw," (the name then stands in the address, "t.a.v."). Informal
 (policy `tone = "informal"`): "Beste Jan," when the name has a first name, else the formal greeting.
 English: "Dear Mr Jansen," / "Dear Ms Jansen," / "Dear Jan Jansen," (name, no title) / "Dear Sir or Madam,"
-(nobody named); informal "Dear Jan,".
+(nobody named); informal "Dear Jan,". The closing answers the greeting (`closing`): "Yours sincerely," after a
+name, "Yours faithfully," after "Dear Sir or Madam,".
 
 The person addressed is the contact person a business debtor gave (`contact_name`), or a consumer themself.
 A business without a contact person is greeted as "Geachte heer, mevrouw," / "Dear Sir or Madam,": never by its
@@ -56,6 +57,17 @@ def salutation(language: str, name: str | None, *, title: str | None = None, ton
     if form is not None and name:
         return f"Dear {_WORDS['en'][form]} {surname(name)},"
     return f"Dear {name}," if name else "Dear Sir or Madam,"
+
+
+def closing(language: str, greeting: str, *, tone: str = "formal") -> str:
+    """The words before the signature, matching the greeting: Dutch "Met vriendelijke groet," in every letter;
+    English "Yours sincerely," after a greeting by name, "Yours faithfully," after "Dear Sir or Madam," (British
+    usage), "Kind regards," where the policy's tone is informal."""
+    if language == "nl":
+        return "Met vriendelijke groet,"
+    if tone == "informal":
+        return "Kind regards,"
+    return "Yours faithfully," if greeting == "Dear Sir or Madam," else "Yours sincerely,"
 
 
 def surname(name: str, *, capitalise: bool = False) -> str:

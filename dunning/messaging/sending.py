@@ -13,7 +13,12 @@ A message is composed once, when it is first queued; from then on every retry se
 to one debtor at one moment go out as one (`combining`): the first invoice's run (the lead) claims and sends
 every row, the others wait for it. A row found `sending` belongs to a run that stopped while handing it over:
 never sent again, recorded as unconfirmed. Data no message can carry (`compose` raises `FieldError`) is a
-business refusal noted in the dossier, by e-mail and by letter alike; so is a permanent SMTP error."""
+business refusal noted in the dossier, by e-mail and by letter alike; so is a permanent SMTP error.
+
+Mail server faults (`record_delivery`): a temporary one waits out the back-off (`not_before`), a permanent one
+sends the step by letter where there is an address (`letter_instead`), and a message whose connection ended after
+its data went out is in doubt like one left `sending`: a person confirms it or has it sent again (`confirm`,
+`resend`), never the engine on its own."""
 
 from __future__ import annotations
 
@@ -21,17 +26,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dunning.casework import dossier, policies
+from dunning.domain.errors import UserError
 from dunning.domain.kinds import Channel, OutboxStatus
 from dunning.domain.policy import Policy
 from dunning.domain.steps import Step
 from dunning.messaging import channels, combining, compose, outbox, print_queue
-from dunning.messaging.mailer import PermanentMailError, TransientMailError
+from dunning.messaging.mailer import InDoubtMailError, PermanentMailError, TransientMailError
 from dunning.messaging.templating import FieldError
 from dunning.storage.config import Installation
-from dunning.storage.models import Invoice, OutboxMessage
+from dunning.storage.models import Debtor, Invoice, OutboxMessage
 
 NOT_DUE = "not due"
 # A combined message left `sending` by a lead's run that never came back is recorded as in doubt after this.
@@ -102,6 +109,7 @@ def prepare_email(session: Session, inst: Installation, invoice: Invoice, step: 
     if not invoice.debtor.email:
         outbox.refuse(session, invoice, step, Channel.email, now, "the debtor has no e-mail address")
         return Settled(OutboxStatus.refused.value, "no e-mail address")
+    _one_at_a_time(session, invoice)
     attempt = outbox.next_attempt(session, invoice, step, Channel.email)
     message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
     if message is None:
@@ -137,11 +145,28 @@ def queue_email(
         ),
         attempt=attempt,
     )
-    if others:
-        # Each invoice's evidence states its own facts (its deadline, its claim), as if sent on its own.
-        data = {o: compose.stated_facts(session, inst, o, o_step, now, _policy(inst, o)) for o, o_step in others}
-        outbox.add_companions(session, message, others, data)
+    _add_companions(session, inst, invoice, message, others, now)
     return message
+
+
+def _add_companions(
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    message: OutboxMessage,
+    others: list[tuple[Invoice, Step]],
+    now: datetime,
+) -> None:
+    """The other invoices a message just composed covers, each on record with its own row."""
+    if not others:
+        return
+    group = [invoice, *(o for o, _ in others)]
+    # Each invoice's evidence states its own facts (its deadline, its claim, its share of the costs).
+    data = {o: compose.stated_facts(session, inst, o, o_step, now, _policy(inst, o), group) for o, o_step in others}
+    if message.channel is Channel.letter:
+        for facts in data.values():
+            facts["printed_on"] = (message.data or {})["printed_on"]  # posted with it, its terms count from then
+    outbox.add_companions(session, message, others, data)
 
 
 def _hand_over(session: Session, message: OutboxMessage, now: datetime) -> Decision:
@@ -170,23 +195,83 @@ def _hand_over(session: Session, message: OutboxMessage, now: datetime) -> Decis
     return Deliver(message.key, tuple(m.id for m in group), message.content, message.recipient, warnings)
 
 
-def record_delivery(
-    session: Session, deliver: Deliver, now: datetime, error: TransientMailError | PermanentMailError | None = None
-) -> str:
+MailFault = TransientMailError | PermanentMailError | InDoubtMailError
+
+
+def record_delivery(session: Session, deliver: Deliver, now: datetime, error: MailFault | None = None) -> str:
     """What the mail server said, recorded for every row of the message; returns the outbox status. Accepted:
-    sent, with evidence in each invoice's dossier. A transient error: back in the queue, to go again. A
-    permanent one: this message is refused (no other attempt), and each dossier says why."""
+    sent, with evidence in each invoice's dossier. A transient error: back in the queue, to go again after the
+    back-off (`outbox.backoff`). A permanent one: this message is refused (no other attempt), and each dossier
+    says why. In doubt (the connection ended after the data went out): sent as far as the ladder goes, recorded
+    unconfirmed and in doubt until a person confirms it or has it sent again; never resent on its own."""
     for row in deliver.rows:
         m = session.get_one(OutboxMessage, row)
         if isinstance(error, TransientMailError):
-            outbox.back_to_queue(m, str(error))
+            outbox.back_to_queue(m, str(error), now)
+        elif isinstance(error, InDoubtMailError):
+            if m.status is OutboxStatus.sending:
+                outbox.mark_sent(session, m, session.get_one(Invoice, m.invoice_id), now, confirmed=False,
+                                 why="the connection ended after the message was handed over")
         elif error is not None:
-            outbox.refuse_in_place(session, m, session.get_one(Invoice, m.invoice_id), now, str(error))
+            outbox.refuse_in_place(session, m, session.get_one(Invoice, m.invoice_id), now, str(error), error.code)
         elif m.status is OutboxStatus.sending:
             outbox.mark_sent(session, m, session.get_one(Invoice, m.invoice_id), now, confirmed=True)
     if isinstance(error, TransientMailError):
         return OutboxStatus.queued.value
-    return OutboxStatus.refused.value if error is not None else OutboxStatus.sent.value
+    return OutboxStatus.refused.value if isinstance(error, PermanentMailError) else OutboxStatus.sent.value
+
+
+def not_before(session: Session, invoice: Invoice, step: Step, now: datetime) -> datetime | None:
+    """When this step's e-mail, back in the queue after a temporary mail server fault, may be handed over again;
+    None when it may go now (or is not queued at all)."""
+    attempt = outbox.next_attempt(session, invoice, step, Channel.email)
+    message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
+    if message is None or message.status is not OutboxStatus.queued or message.next_try_at is None:
+        return None
+    return message.next_try_at if message.next_try_at > now else None
+
+
+def letter_instead(session: Session, invoice: Invoice, step: Step, now: datetime) -> bool:
+    """The mail server refused this step's e-mail for good (an SMTP 5xx): True when the debtor has a postal
+    address, so the step goes by letter instead. Either way the dossier says what became of the step."""
+    attempt = outbox.next_attempt(session, invoice, step, Channel.email)
+    message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
+    if message is None or message.status is not OutboxStatus.refused or message.smtp_code is None:
+        return False  # not refused by the mail server: no address, or data no message can carry (so no letter)
+    letter = channels.has_postal_address(invoice.debtor)
+    then = "sent by letter instead" if letter else "no postal address is known, so no letter either"
+    dossier.record(session, invoice, key=f"{message.key}:refused-route", kind="note", at=now,
+                   summary=f"{step}: the mail server refused the e-mail ({message.smtp_code}); {then}")
+    return letter
+
+
+def in_doubt_message(session: Session, key: str) -> OutboxMessage:
+    """The outbox row `key` names, when its message is in doubt; a UserError naming the key otherwise."""
+    message = outbox.find(session, key)
+    if message is None:
+        raise UserError(f"outbox: no message with key {key!r} (the overview names the ones in doubt)")
+    if not any(m.in_doubt for m in outbox.message_rows(session, message)):
+        raise UserError(f"outbox: {key} is not in doubt ({message.status.value}); nothing to decide")
+    return message
+
+
+def resend(session: Session, key: str, now: datetime, by: str = "") -> Deliver:
+    """A person decided the message in doubt did not arrive: hand the same bytes over again as a new attempt
+    (then `record_delivery`, or `resend_failed` on a temporary fault)."""
+    rows = outbox.resend(session, in_doubt_message(session, key), now, by)
+    lead = rows[0]
+    assert lead.content is not None and lead.recipient is not None
+    return Deliver(lead.key, tuple(m.id for m in rows), lead.content, lead.recipient)
+
+
+def resend_failed(session: Session, deliver: Deliver, error: TransientMailError) -> None:
+    """The mail server had a temporary fault: the message stays in doubt, as it was."""
+    outbox.resend_failed(session, [session.get_one(OutboxMessage, row) for row in deliver.rows], str(error))
+
+
+def confirm(session: Session, key: str, now: datetime, by: str = "") -> list[OutboxMessage]:
+    """A person checked that the message in doubt arrived."""
+    return outbox.confirm(session, in_doubt_message(session, key), now, by)
 
 
 def _in_doubt_too_long(message: OutboxMessage, now: datetime) -> bool:
@@ -201,6 +286,7 @@ def _in_doubt_too_long(message: OutboxMessage, now: datetime) -> bool:
 def print_letter(session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime) -> Settled:
     """Compose the letter once and put it in the print queue (`queued`); it counts as sent when marked posted.
     A letter voided for not being posted in time is composed afresh, as a new attempt."""
+    _one_at_a_time(session, invoice)
     attempt = outbox.next_attempt(session, invoice, step, Channel.letter)
     if outbox.find(session, outbox.key_for(invoice, step, Channel.letter, attempt)) is None:
         held = _held(session, inst, invoice, step, now)
@@ -213,6 +299,10 @@ def print_letter(session: Session, inst: Installation, invoice: Invoice, step: S
         return _refuse(session, invoice, step, Channel.letter, now, error, attempt)
     if message.status is not OutboxStatus.queued:
         return Settled(message.status.value)
+    lead = outbox.lead_of(session, message)
+    if lead is not None:
+        # Another invoice's letter names this one too: that one letter is printed; posting it records both.
+        return Settled(OutboxStatus.queued.value, f"goes in the letter of invoice {lead.key.split(':')[0]}")
     path: Path = print_queue.put(inst, message)
     return Settled(OutboxStatus.queued.value, f"waits in the print queue: {path}")
 
@@ -220,16 +310,28 @@ def print_letter(session: Session, inst: Installation, invoice: Invoice, step: S
 def queue_letter(
     session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, attempt: int = 1
 ) -> OutboxMessage:
-    """The letter's outbox row, composed the first time (printed today: the terms it states count from then)."""
-    return outbox.prepare(
+    """The letter's outbox row, composed the first time (printed today: the terms it states count from then),
+    with the debtor's other invoices for which the same letter is due now (`combining`): one letter, a row each."""
+    key = outbox.key_for(invoice, step, Channel.letter, attempt)
+    # By post only the formal letters name several invoices (their templates list each claim).
+    others: list[tuple[Invoice, Step]] = []
+    if outbox.find(session, key) is None and step.sends in combining.FORMAL:
+        covered = combining.covered_by_email(session, invoice, step)
+        others = covered if covered is not None else combining.companions(
+            session, inst, invoice, step, now, Channel.letter)
+    message = outbox.prepare(
         session,
         invoice,
         step,
         Channel.letter,
         now,
-        lambda: compose.letter_for_outbox(session, inst, invoice, step, now, _policy(inst, invoice)),
+        lambda: compose.letter_for_outbox(
+            session, inst, invoice, step, now, _policy(inst, invoice), also=[o for o, _ in others]
+        ),
         attempt=attempt,
     )
+    _add_companions(session, inst, invoice, message, others, now)
+    return message
 
 
 # -- both --------------------------------------------------------------------------------------------------
@@ -259,6 +361,13 @@ def _held(session: Session, inst: Installation, invoice: Invoice, step: Step, no
     dossier.record(session, invoice, key=f"{invoice.number}:{step}:{HELD_KEY}:{ids}", kind="note", at=now,
                    summary=why, data={"step": str(step), "unconfirmed_rates": rows})
     return Held(lead=why, rows=named)
+
+
+def _one_at_a_time(session: Session, invoice: Invoice) -> None:
+    """One debtor's messages are composed one at a time: the runs of invoices due together, woken together, would
+    otherwise each compose the one message that covers them all (a row lock on PostgreSQL, the write lock on
+    SQLite); the second then finds its row, composed by the first."""
+    session.execute(update(Debtor).where(Debtor.id == invoice.debtor_id).values(number=Debtor.number))
 
 
 def _policy(inst: Installation, invoice: Invoice) -> Policy:

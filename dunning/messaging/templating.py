@@ -125,7 +125,7 @@ from dunning.domain.errors import UserError
 from dunning.domain.fields import line_problem, text_problem
 from dunning.domain.steps import LADDER, Message
 from dunning.law import load_rates
-from dunning.messaging.salutation import TONES, addressee, salutation
+from dunning.messaging.salutation import TONES, addressee, closing, salutation
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -244,6 +244,14 @@ def _percent_filter(ctx: Context, rate: Decimal, lang: str | None = None) -> str
     return percent(rate, lang or ctx["lang"])
 
 
+@pass_context
+def _and_list_filter(ctx: Context, items: Any) -> str:
+    """"F-1, F-2 en F-3" / "F-1, F-2 and F-3": the invoices one message names, in a sentence."""
+    names = [str(i) for i in items]
+    word = {"nl": "en"}.get(ctx["lang"], "and")
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
 def _fullstop_filter(text: str) -> str:
     _defined(text)
     return fullstop(str(text))
@@ -285,6 +293,7 @@ def make_environment(override_dir: Path | None = None) -> SandboxedEnvironment:
     env.filters["country"] = _country_filter
     env.filters["percent"] = _percent_filter
     env.filters["fullstop"] = _fullstop_filter
+    env.filters["and_list"] = _and_list_filter
     return env
 
 
@@ -367,6 +376,7 @@ def prepare_context(context: Mapping[str, Any], lang: str, step: str | None = No
         "amount_lines": [],
         "open_invoices": [],
         "combined": [],
+        "claims": [],
         "copy_attached": False,
         "claim": None,
         "agency": None,
@@ -388,6 +398,8 @@ def prepare_context(context: Mapping[str, Any], lang: str, step: str | None = No
         values["personal_note"] = values["personal_note"].replace("\r\n", "\n").replace("\r", "\n").strip() or None
     if "salutation" not in values and "debtor" in values:
         values["salutation"] = _salutation(values["debtor"], lang, values["tone"])
+    if "closing" not in values:
+        values["closing"] = closing(lang, values.get("salutation") or "", tone=values["tone"])
     if "signatory" not in values:
         values["signatory"] = _signatory(values["creditor"]["signatory"], step) if "creditor" in values else None
     _check_line("creditor.signatory", values["signatory"])

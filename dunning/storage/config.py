@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from dunning.domain.errors import UserError
-from dunning.domain.fields import line_problem
+from dunning.domain.fields import closest, email_address_problem, line_problem
 from dunning.domain.kinds import KIND_ALIASES, DebtorKind
 from dunning.domain.steps import Message
 from dunning.storage import files
@@ -87,6 +88,9 @@ class Installation:
     # What the people of this installation read: the resume forms, the sheets, the daily overview, the reports.
     # Messages to a debtor are in the debtor's own language.
     language: str = "nl"
+    # Runs one sweep may start or wake (the scheduled sweep runs every minute): a morning's 5,000 wake-ups reach
+    # the workers and the mail server at this pace instead of all at 09:00. None: all that are due.
+    wakeups_per_minute: int | None = None
     creditor: Creditor = field(default_factory=Creditor)
 
     @property
@@ -129,14 +133,115 @@ def home() -> Path:
     return Path(os.environ.get("DUNNING_HOME", "var")).resolve()
 
 
+def read_toml(path: Path) -> dict:
+    """An operator's TOML file (settings, policies, excuses), every way it can be unreadable said in one line."""
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a file") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot be read ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at {e.start}); save it as UTF-8"
+                        ) from None
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path}: not valid TOML ({e})") from None
+
+
 def _settings(h: Path) -> dict:
     settings = h / "settings.toml"
     if not settings.exists():
         return {}
+    return read_toml(settings)
+
+
+def _runtime(h: Path) -> dict:
+    """What `dunning run` wrote (run.json): ports only, as whole numbers."""
+    runtime = h / "run.json"
+    if not runtime.exists():
+        return {}
     try:
-        return tomllib.loads(settings.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{settings}: {e}") from None
+        values = json.loads(runtime.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UserError(f"{runtime}: unreadable ({e}); `dunning run` writes it: delete it and start again") from None
+    if not isinstance(values, dict) or set(values) - {"prefect_port", "smtp_port"}:
+        raise UserError(f"{runtime}: not what `dunning run` writes (prefect_port, smtp_port); delete it and start "
+                        "again")
+    return values
+
+
+# settings.toml's keys that are text, and the words for what they hold.
+_TEXT = ("database_url", "smtp_host", "smtp_username", "smtp_password", "sender", "instance", "language",
+         "default_debtor_kind")
+_PORTS = ("smtp_port", "prefect_port")
+SMTP_SECURITY = ("none", "starttls", "tls")
+# An instance names the deployments (collect-invoice/<instance>) and goes into URLs: a slug.
+_INSTANCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,49}", re.ASCII)
+_ENVIRONMENT = {"database_url": "DUNNING_DATABASE_URL", "instance": "DUNNING_INSTANCE",
+                "smtp_port": "DUNNING_SMTP_PORT", "prefect_port": "DUNNING_PREFECT_PORT"}
+
+
+def _check_values(settings: Path, runtime: Path, values: dict, from_env: set[str], from_runtime: set[str]) -> None:
+    """Every value of the right type and range, named where it came from (the file, run.json or the variable)."""
+
+    def where(key: str) -> str:
+        if key in from_env:
+            return _ENVIRONMENT[key]
+        return f"{runtime}: {key}" if key in from_runtime else f"{settings}: {key}"
+
+    for key in _TEXT:
+        if key in values and not isinstance(values[key], str):
+            raise UserError(f"{where(key)}: text in quotes, got {values[key]!r}")
+    for key in _PORTS:
+        if key in values:
+            value = values[key]
+            if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+                raise UserError(f"{where(key)}: a port number from 1 to 65535, got {values[key]!r}")
+            values[key] = value
+    security = values.get("smtp_security", "none")
+    if security not in SMTP_SECURITY:
+        raise UserError(f"{where('smtp_security')}: one of {', '.join(SMTP_SECURITY)}, got {security!r}")
+    if "instance" in values and not _INSTANCE.fullmatch(values["instance"]):
+        raise UserError(f"{where('instance')}: letters, digits, - and _ (it names the deployments), got "
+                        f"{values['instance']!r}")
+    if "sender" in values:
+        from email.utils import parseaddr
+
+        _, address = parseaddr(values["sender"])
+        if problem := email_address_problem(address) if address else "has no address":
+            raise UserError(f"{where('sender')}: like \"Debiteuren <debiteuren@example.com>\": the address {problem}"
+                            f", got {values['sender']!r}")
+    if "database_url" in values:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(values["database_url"])
+        except (ArgumentError, ValueError):
+            url = None
+        if url is None or url.get_backend_name() not in ("sqlite", "postgresql"):
+            # The URL may hold a password: never shown.
+            raise UserError(f"{where('database_url')}: not a database URL (sqlite:///PATH or "
+                            "postgresql+psycopg://USER@HOST/NAME)")
+
+
+def _check_creditor(settings: Path, values: object) -> dict:
+    if not isinstance(values, dict):
+        raise UserError(f"{settings}: creditor: a table ([creditor]) of name, email, iban ..., got {values!r}")
+    known = set(Creditor.__dataclass_fields__) - {"signatory"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise UserError(f"{settings}: unknown setting(s) in [creditor]: {', '.join(unknown)}"
+                        f"{closest(unknown[0], sorted(known))}")
+    for key, value in values.items():
+        if key == "vat_on_collection_costs":
+            if not isinstance(value, bool):
+                raise UserError(f"{settings}: creditor.{key}: true or false, got {value!r}")
+        elif key != "accounts" and not isinstance(value, str):
+            raise UserError(f"{settings}: creditor.{key}: text in quotes, got {value!r}")
+    return values
 
 
 def uses_own_smtp_server(home_dir: Path | None = None) -> bool:
@@ -147,15 +252,14 @@ def uses_own_smtp_server(home_dir: Path | None = None) -> bool:
 def load(home_dir: Path | None = None) -> Installation:
     """Settings: built-in defaults < settings.toml < what `dunning run` wrote to run.json < environment."""
     h = (home_dir or home()).resolve()
+    if h.exists() and not h.is_dir():
+        raise UserError(f"DUNNING_HOME: {h} is a file, not a folder")
     settings = h / "settings.toml"
     values = _settings(h)
     runtime = h / "run.json"
-    if runtime.exists():
-        values.update(json.loads(runtime.read_text(encoding="utf-8")))
-    creditor_values = values.pop("creditor", {})
-    unknown_creditor = set(creditor_values) - (set(Creditor.__dataclass_fields__) - {"signatory"})
-    if unknown_creditor:
-        raise UserError(f"{settings}: unknown setting(s) in [creditor]: {', '.join(sorted(unknown_creditor))}")
+    given = _runtime(h)
+    values.update(given)
+    creditor_values = _check_creditor(settings, values.pop("creditor", {}))
     _check_lines(settings, "creditor.", creditor_values)
     _check_lines(settings, "", {k: values[k] for k in ("sender", "smtp_host", "smtp_username") if k in values})
     signatory = _signatory(settings, values.pop("signatory", {}))
@@ -166,15 +270,14 @@ def load(home_dir: Path | None = None) -> Installation:
         "smtp_port": os.environ.get("DUNNING_SMTP_PORT"),
         "prefect_port": os.environ.get("DUNNING_PREFECT_PORT"),
     }
-    values.update({k: v for k, v in env.items() if v})
-    values.setdefault("database_url", f"sqlite:///{h / 'dunning.sqlite'}")
-    for k in ("smtp_port", "prefect_port"):
-        if k in values:
-            values[k] = int(values[k])
+    env_given = {k: v for k, v in env.items() if v}
+    values.update(env_given)
     known = set(Installation.__dataclass_fields__) - {"home", "creditor"}
-    unknown = set(values) - known
+    unknown = sorted(set(values) - known)
     if unknown:
-        raise UserError(f"{settings}: unknown setting(s): {', '.join(sorted(unknown))}")
+        raise UserError(f"{settings}: unknown setting(s): {', '.join(unknown)}{closest(unknown[0], sorted(known))}")
+    _check_values(settings, runtime, values, set(env_given), set(given) - set(env_given))
+    values.setdefault("database_url", f"sqlite:///{h / 'dunning.sqlite'}")
     kind = values.get("default_debtor_kind", "business")
     if KIND_ALIASES.get(kind, kind) not in {k.value for k in DebtorKind}:
         raise UserError(f"{settings}: default_debtor_kind: consumer or business, got {kind!r}")
@@ -190,6 +293,9 @@ def load(home_dir: Path | None = None) -> Installation:
     term = values.get("default_payment_term_days", 30)
     if not isinstance(term, int) or not 0 <= term <= 365:
         raise UserError(f"{settings}: default_payment_term_days: a number of days from 0 to 365, got {term!r}")
+    pace = values.get("wakeups_per_minute")
+    if pace is not None and (isinstance(pace, bool) or not isinstance(pace, int) or pace < 1):
+        raise UserError(f"{settings}: wakeups_per_minute: a whole number of runs a minute from 1, got {pace!r}")
     return Installation(home=h, creditor=creditor, **values)
 
 

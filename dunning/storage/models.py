@@ -338,3 +338,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Back in the queue after a temporary mail server fault: not handed over again before then (the back-off).
+    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Handed over, but whether the server took it is unknown: a person confirms it or has it sent again.
+    in_doubt: Mapped[bool] = mapped_column(default=False)
+    smtp_code: Mapped[int | None] = mapped_column()  # the mail server's reply code when it refused the message

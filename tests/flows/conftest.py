@@ -73,6 +73,9 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "INFO",
+        # As `dunning run` has it, whatever this process's own client was set to (prefect_here keeps the logs of
+        # the runs executed in this process local): the UI shows a served run's logs, and the tests read them there.
+        "PREFECT_LOGGING_TO_API_ENABLED": "true",
     }
     _migrate(env)
     log = (home / "serve.log").open("wb")

@@ -1,19 +1,35 @@
-"""Money in end to end: a real Prefect server, the served deployments (each flow run its own process) and the real
-`dunning` command. A statement dropped in the inbox is imported by the `import-bank` deployment, stops the
+"""Money in from the inbox, all the way through: a real Prefect server, the installation's deployments and the
+`dunning` verbs. A statement dropped in the inbox is imported by a run of the `import-bank` deployment, stops the
 escalation of the invoice it pays within one sweep, and its line no rule matched is matched in its run's own
-Resume form, as the UI sends it, after which that invoice's run completes too. A broken file goes to failed/."""
+Resume form, as the UI sends it, after which that invoice's run completes too. A broken file goes to failed/.
+
+The runs execute in this process (tests/support/in_process.py): what is proven here is the deployments, the
+inbox, the forms and the sweeps working together; a process per flow run and per verb showed nothing more and
+cost a minute. That the served `import-bank` deployment runs in a process of its own is in
+test_ladder_end_to_end.py, with the scheduled sweep."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from dunning.bank.references import payment_reference
 from tests.support.engine import row
+from tests.support.in_process import InProcessEngine, in_process_engine
 from tests.support.statements import Movement, camt
 
-pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
+
+
+@pytest.fixture
+def engine(
+    prefect_here: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InProcessEngine]:
+    with in_process_engine(prefect_here, database_url, tmp_path, monkeypatch, language="nl") as engine:
+        yield engine
 
 
 def _run_deployment(engine, flow: str) -> dict:

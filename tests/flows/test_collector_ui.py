@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from dunning.desk.overview import needs_a_person_url
+from tests.support.in_process import InProcessEngine, in_process_engine
 
 CHROMIUM = Path(os.environ.get("DUNNING_TEST_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
@@ -230,7 +231,19 @@ def _answer_taken(engine, invoice: str, step: str, entry_kind: str) -> Callable[
     return done
 
 
-def test_rejecting_without_a_reason_is_shown_in_the_form_and_the_run_keeps_waiting(engine, page, tmp_path):
+@pytest.fixture
+def engine_here(
+    prefect_here: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InProcessEngine]:
+    """The installation with its runs executed in this process (tests/support/in_process.py), for the test whose
+    subject is the form, not the processes: its walk to the approval takes seconds instead of a process per verb
+    and per wake-up. The served deployment behind the UI is the first test's (and the desk test's)."""
+    with in_process_engine(prefect_here, database_url, tmp_path, monkeypatch, language="nl") as engine:
+        yield engine
+
+
+def test_rejecting_without_a_reason_is_shown_in_the_form_and_the_run_keeps_waiting(engine_here, page, tmp_path):
+    engine = engine_here
     engine.import_csv([_row("UI-2", "DESK2", "Kees Smit", "kees@example.com", "300.00")])
     engine.set_clock("2026-01-09T10:00")
     engine.sweep()

@@ -236,3 +236,62 @@ def test_the_readers_length_limits_are_the_columns(home):
         table = I.__table__ if column in ("invoice_number", "credits_invoice") else D.__table__
         attr = "number" if column in ("invoice_number", "credits_invoice") else attr
         assert table.c[attr].type.length == limit, column
+
+
+# --- a streamed export, taken in chunk by chunk (issue 13) -------------------------------------------------------
+
+
+def _import(inst, path: Path):
+    from datetime import UTC, datetime
+
+    from dunning.casework.importer import import_invoices
+
+    with db.transaction(inst) as s:
+        return import_invoices(s, path, datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
+
+
+STREAMED = ["invoice_number,debtor_number,debtor_name,debtor_kind,issue_date,due_date,amount,credits_invoice",
+            "C-1,D-1,Jan,consumer,2026-01-06,2026-02-05,-10.00,S-5",  # before its invoice, chunks later
+            "S-1,D-1,Jan,consumer,2026-01-05,2026-02-04,100.00,",
+            "S-2,D-2,Piet,consumer,2026-01-05,2026-02-04,200.00,",
+            "S-3,D-1,Jan,consumer,2026-01-05,2026-02-04,300.00,",
+            "S-4,D-2,Piet,consumer,2026-01-05,2026-02-04,400.00,",
+            "S-5,D-1,Jan,consumer,2026-01-05,2026-02-04,500.00,",
+            "C-2,D-1,Jan,consumer,2026-01-06,2026-02-05,-20.00,S-1"]  # after its invoice, chunks earlier
+
+
+def test_a_streamed_export_in_many_chunks_takes_credit_notes_before_and_after_their_invoice(
+        installation, tmp_path, monkeypatch):
+    from dunning.casework import books
+
+    monkeypatch.setattr(books, "BULK", 2)  # chunks of two records: every credit note's invoice in another chunk
+    result = _import(installation, write(tmp_path, "export.csv", "\n".join(STREAMED) + "\n"))
+    assert (result.invoices_added, result.credit_notes, result.debtors_added) == (5, 2, 2)
+    assert counts(installation)[:2] == (5, 2)
+
+
+def test_a_credit_note_on_another_debtors_invoice_chunks_earlier_refuses_the_file_before_anything_is_written(
+        installation, tmp_path, monkeypatch):
+    from dunning.casework import books
+    from dunning.domain.errors import UserError
+
+    monkeypatch.setattr(books, "BULK", 2)
+    lines = [*STREAMED[:-1], "C-2,D-1,Jan,consumer,2026-01-06,2026-02-05,-20.00,S-2"]  # S-2 is Piet's
+    path = write(tmp_path, "export.csv", "\n".join(lines) + "\n")
+    with pytest.raises(UserError, match=r"export.csv:8:credits_invoice: credits invoice S-2 of debtor D-2, not of D-1"):
+        _import(installation, path)
+    assert counts(installation) == (0, 0, 0)
+
+
+def test_a_bulk_take_in_gives_postgresql_the_tables_statistics(installation, tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from dunning.casework import books
+
+    if not installation.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL plans by statistics; SQLite by its indexes")
+    monkeypatch.setattr(books, "ANALYZE_AFTER", 5)  # as 1,000 rows would
+    _import(installation, write(tmp_path, "export.csv", "\n".join(STREAMED) + "\n"))
+    with db.transaction(installation) as s:
+        assert s.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'invoice'")) == 5, \
+            "ANALYZE counted the rows the import wrote"

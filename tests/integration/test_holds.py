@@ -94,3 +94,17 @@ def test_what_debtors_and_staff_wrote_reaches_the_sheet_as_text_never_as_markup(
     assert "\\*\\*mornings\\*\\* \\| not Wednesday" in sheet
     for row in [line for line in sheet.splitlines() if line.startswith("| ")]:
         assert row.replace("\\|", "").count("|") in (3, 6), row  # two columns, or the dossier's five
+
+
+def test_the_call_sheet_says_when_no_copy_of_the_invoice_is_on_file(installation):
+    now = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    missing = installation.invoice_copy("F-1")
+    with db.transaction(installation) as s:
+        invoice = add_invoice(s, "F-1")
+        task = human_tasks.open_task(s, invoice, TaskKind.call, Step.parse("call-1"), now)
+        sheet = sheets.call_sheet(s, invoice, task, "first call", language="en", missing_copy=missing)
+        blad = sheets.call_sheet(s, invoice, task, "first call", missing_copy=missing)
+        on_file = sheets.call_sheet(s, invoice, task, "first call", language="en")
+    assert "**No copy of this invoice on file**" in sheet and "offering to send it, not the copy" in sheet
+    assert "**Geen kopie van deze factuur op bestand**" in blad
+    assert "No copy" not in on_file

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from dunning.casework import answers, dossier, human_tasks, invoices, personal_notes
+from dunning.casework import answers, dossier, human_tasks, invoices, personal_notes, wakeups
 from dunning.casework.human_tasks import CallOutcome
 from dunning.cli.law import run_confirm_rate
 from dunning.desk import overview
@@ -149,7 +149,11 @@ def test_a_message_stating_interest_at_an_unconfirmed_unverified_rate_waits_unti
 
     run_confirm_rate("commercial", "2026-01-01", by="Anna Smit", law_dir=installation.law_dir, now=NOW)
     with db.transaction(installation) as s:
+        invoices.get(s, "F/1").wake_at = NOW + timedelta(days=1)  # held: its run would look again tomorrow
+        assert wakeups.wake_held_for_rates(s, NOW) == ["F/1"]  # ... and now looks at the next sweep
+    with db.transaction(installation) as s:
         invoice = invoices.get(s, "F/1")
+        assert invoice.wake_at == NOW
         assert sending.print_letter(s, installation, invoice, step, NOW).why.startswith("waits in the print queue")
         left = overview.build(s, installation, NOW)["warnings"]
         assert not [w for w in left if "F/1" in w or "the commercial statutory interest rate from 2026-01-01" in w]

@@ -277,7 +277,7 @@ def test_a_wrong_report_name_is_one_line_naming_the_reports(installation):
     for name in ("aging", "dso", "promises", "calls", "collected", "all"):
         assert name in done.stderr
     assert run("report", "all", "--json").returncode == 2
-    assert "malformed --as-of date" in run("report", "dso", "--as-of", "31-03-2026").stderr
+    assert "--as-of date: not a date (YYYY-MM-DD): '31-03-2026'" in run("report", "dso", "--as-of", "31-03-2026").stderr
 
 
 # --- DSO ------------------------------------------------------------------------------------------------------------

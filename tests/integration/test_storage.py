@@ -481,14 +481,14 @@ def test_cli_clock_set_show_and_real(installation, invoice_number):
     [
         (["pay", "F-404", "10.00"], "unknown invoice 'F-404'"),
         (["dossier", "F-404", "--json"], "unknown invoice 'F-404'"),
-        (["pay", "F-1", "10.00", "--date", "01-03-2026"], "malformed date '01-03-2026': use YYYY-MM-DD"),
-        (["pay", "F-1", "10.00", "--date", "2026-02-30"], "malformed date '2026-02-30': use YYYY-MM-DD"),
-        (["pay", "F-1", "12,50"], "malformed amount '12,50'"),
-        (["pay", "F-1", "ten"], "malformed amount 'ten'"),
-        (["pay", "F-1", "0"], "amount must be positive"),
-        (["pay", "F-1", "1.005"], "amount must be positive with at most two decimals"),
-        (["pay", "F-1", "NaN"], "amount must be positive"),
-        (["clock", "set", "next tuesday"], "malformed date and time 'next tuesday'"),
+        (["pay", "F-1", "10.00", "--date", "01-03-2026"], "--date: not a date (YYYY-MM-DD): '01-03-2026'"),
+        (["pay", "F-1", "10.00", "--date", "2026-02-30"], "--date: not a date (YYYY-MM-DD): '2026-02-30'"),
+        (["pay", "F-1", "12,5,0"], "AMOUNT: malformed amount '12,5,0'"),
+        (["pay", "F-1", "ten"], "AMOUNT: malformed amount 'ten'"),
+        (["pay", "F-1", "0"], "AMOUNT: an amount above 0.00"),
+        (["pay", "F-1", "1.005"], "AMOUNT: malformed amount '1.005'"),
+        (["pay", "F-1", "NaN"], "AMOUNT: malformed amount 'NaN'"),
+        (["clock", "set", "next tuesday"], "clock set: malformed 'next tuesday'"),
     ],
 )
 def test_cli_mistakes_give_one_line_and_exit_code_2(installation, invoice_number, args, message):

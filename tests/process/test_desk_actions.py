@@ -230,14 +230,11 @@ def test_a_mistake_fails_the_run_with_the_verbs_message_and_changes_nothing(engi
 
     mistakes = [
         (("register-payment", {"invoice": "NOPE", "amount": "10.00"}), ("pay", "NOPE", "10.00")),
-        (("register-payment", {"invoice": "F-2", "amount": "12.345"}), ("pay", "F-2", "12.345")),
         (("register-dispute", {"invoice": "F-3", "reason": "Wrong price"}),
          ("dispute", "F-3", "--reason", "Wrong price")),
         (("register-dispute", {"invoice": "F-2", "reason": " "}), ("dispute", "F-2", "--reason", " ")),
         (("resolve-dispute", {"invoice": "F-2", "verdict": "rejected", "reason": "No"}),
          ("resolve", "F-2", "--rejected", "--reason", "No")),
-        (("resolve-dispute", {"invoice": "F-1", "verdict": "upheld", "credit": "1.001"}),
-         ("resolve", "F-1", "--upheld", "--credit", "1.001")),
         (("agree-plan", {"invoice": "F-2", "instalments": [{"date": "2026-02-01", "amount": "100.00"},
                                                              {"date": "2026-03-01", "amount": "100.00"}]}),
          ("plan", "F-2", "--instalment", "2026-02-01=100.00", "--instalment", "2026-03-01=100.00")),
@@ -251,7 +248,11 @@ def test_a_mistake_fails_the_run_with_the_verbs_message_and_changes_nothing(engi
     for run_id, verb in runs:
         _failed(desk.ended(run_id), _cli_error(engine, *verb))
     assert _cli_error(engine, "pay", "F-2", "12.345") == (
-        "amount must be positive with at most two decimals, got '12.345'")
+        "AMOUNT: malformed amount '12.345': use digits with a decimal comma or point, e.g. 125,50 or 125.50")
+    _failed(desk.run("resolve-dispute", invoice="F-1", verdict="upheld", credit="1.001"),
+            "'Creditbedrag': malformed amount '1.001': use digits with a decimal comma or point, e.g. 125,50 or 125.50")
+    _failed(desk.run("register-payment", invoice="F-2", amount="12.345"),
+            "'Bedrag': malformed amount '12.345': use digits with a decimal comma or point, e.g. 125,50 or 125.50")
 
     # A value the domain refuses by name: the verb names its option, the run the field's title on the form.
     assert _cli_error(engine, "resolve", "F-1", "--rejected") == (
@@ -264,7 +265,7 @@ def test_a_mistake_fails_the_run_with_the_verbs_message_and_changes_nothing(engi
             "'Creditbedrag' 500.00 is more than the open EUR 300.00")
     _failed(desk.run("agree-plan", invoice="F-2", instalments=[]), "a payment plan needs at least one 'Termijn'")
     _failed(desk.run("register-dispute", invoice="F-2", reason="Wrong price", due="2026-01-01"),
-            "'Uitzoeken voor' 2026-01-01 is in the past")
+            "'Uitzoeken voor' 2026-01-01 is in the past (today is 2026-01-02)")
 
     # What the form itself refuses never becomes a run: the server checks the form against its schema.
     for action, parameters in [

@@ -109,6 +109,7 @@ def test_a_payment_plan_asked_for_holds_the_herinnering_and_a_missed_instalment_
 
     engine.set_clock("2026-01-16T10:00")  # the herinnering would be due now without the request: the plan holds it
     engine.sweep()
+    engine.set_clock("2026-01-30T10:00")  # a payment is registered on or after its day, never ahead of it
     engine.cli("pay", "PL-1", "100.00", "--date", "2026-01-30")
     engine.set_clock("2026-02-07T10:00")
     engine.sweep()
@@ -136,9 +137,10 @@ def test_a_kept_payment_plan_completes_the_case(engine):
     engine.cli("plan", "PK-1", "--instalment", "2026-01-20=80.00", "--instalment", "2026-02-20=80.00",
                "--costs", "10.00")
     assert [t["kind"] for t in engine.json("tasks")] == [], "the call is set aside: a plan was agreed"
+    engine.set_clock("2026-01-19T12:00")
     engine.cli("pay", "PK-1", "80.00", "--date", "2026-01-19")
-    engine.cli("pay", "PK-1", "80.00", "--date", "2026-02-18")
     engine.set_clock("2026-02-18T12:00")
+    engine.cli("pay", "PK-1", "80.00", "--date", "2026-02-18")
     engine.sweep()
     assert engine.run_state("PK-1")["type"] == "COMPLETED"
     plan_entries = [e["summary"] for e in engine.json("dossier", "PK-1") if e["kind"] == "plan"]
@@ -170,6 +172,7 @@ def test_a_debtor_who_paid_late_before_gets_a_courtesy_call_before_the_due_date(
     assert engine.json("tasks") == []
     assert engine.subjects() == ["Gegevens van factuur N-1"]
     assert engine.run_state("N-1")["type"] == "PAUSED", "waiting for the due date"
+    engine.set_clock("2026-02-11T10:00")
     engine.cli("pay", "N-1", "250.00", "--date", "2026-02-11")
     engine.set_clock("2026-02-16T10:00")
     out = engine.sweep()

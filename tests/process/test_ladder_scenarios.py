@@ -29,9 +29,11 @@ def test_payment_midway_stops_the_run_and_nothing_more_is_sent(engine):
     engine.cli("call", "P-1", "--not-reached")
     assert len(engine.subjects()) == 1
 
+    engine.set_clock("2026-01-12T10:00")
     engine.cli("pay", "P-1", "60.00", "--date", "2026-01-12")
     engine.sweep()
     assert engine.run_state("P-1")["type"] == "PAUSED", "a partial payment does not stop the ladder"
+    engine.set_clock("2026-01-13T10:00")
     engine.cli("pay", "P-1", "40.00", "--date", "2026-01-13")
     engine.sweep()
     assert engine.run_state("P-1")["type"] == "COMPLETED"

@@ -13,10 +13,14 @@ from tests.support.engine import Engine, dossier_kinds, row
 
 
 def walk_the_full_ladder_to_incasso(engine: Engine) -> None:
-    """Two invoices, a consumer's and a business's, from the call to the hand-off, each message once."""
+    """A consumer's three invoices and a business's one, from the call to the hand-off, each message once: the
+    consumer gets one message per step naming all three (one call, one approval, one ingebrekestelling whose
+    costs are computed over the three together), and the incasso gate still checks each invoice's evidence."""
     engine.import_csv(
         [
             row("C-1", "CONS", "consumer", "consument@example.com"),
+            row("C-2", "CONS", "consumer", "consument@example.com", amount="200.00"),
+            row("C-3", "CONS", "consumer", "consument@example.com", amount="145.00"),
             row("B-1", "BIZ", "business", "debiteuren@bedrijf.example.com"),
         ]
     )
@@ -27,9 +31,10 @@ def walk_the_full_ladder_to_incasso(engine: Engine) -> None:
     out = engine.sweep()
     assert "C-1: started" in out and "B-1: started" in out
     tasks = engine.json("tasks")
-    assert sorted((t["invoice"], t["kind"], t["step"]) for t in tasks) == [
-        ("B-1", "call", "call-1"),
-        ("C-1", "call", "call-1"),
+    # One call per debtor: the consumer's three invoices are one call (whichever run asked first).
+    assert sorted((t["invoice"][0], t["kind"], t["step"]) for t in tasks) == [
+        ("B", "call", "call-1"),
+        ("C", "call", "call-1"),
     ]
     run = engine.run_state("C-1")
     assert (run["type"], run["run_name"]) == ("PAUSED", "C-1") and "debtor:CONS" in run["tags"]
@@ -38,7 +43,7 @@ def walk_the_full_ladder_to_incasso(engine: Engine) -> None:
     engine.cli("call", "C-1", "--not-reached", "--by", "Anna")
     engine.cli("call", "B-1", "--reached", "--spoke-with", "Piet", "--promise", "2026-01-16", "--by", "Anna")
     assert engine.subjects() == [
-        "Herinnering: factuur C-1 is nog niet betaald",
+        "Herinnering: facturen C-1, C-2 en C-3 zijn nog niet betaald",  # one call, one message about all three
         "Bevestiging van onze afspraak over factuur B-1",  # the promise, confirmed in writing
     ]
 
@@ -52,34 +57,40 @@ def walk_the_full_ladder_to_incasso(engine: Engine) -> None:
     engine.set_clock("2026-01-26T10:00")
     engine.sweep()
     assert [s for s in engine.subjects() if s.startswith("Aanmaning")] == [
-        "Aanmaning: factuur C-1 is nog steeds niet betaald",
+        "Aanmaning: facturen C-1, C-2 en C-3 zijn nog steeds niet betaald",
         "Aanmaning: factuur B-1 is nog steeds niet betaald",
     ]
 
     engine.set_clock("2026-02-10T10:00")
     engine.sweep()
-    assert sorted(t["step"] for t in engine.json("tasks")) == ["approve-ingebrekestelling"] * 2
-    engine.cli("approve", "C-1", "--by", "Marie")
+    # One approval for the consumer's one letter about three invoices (asked with the first; the others joined).
+    assert sorted((t["invoice"][0], t["step"]) for t in engine.json("tasks")) == [
+        ("B", "approve-ingebrekestelling"), ("C", "approve-ingebrekestelling")]
+    engine.cli("approve", "C-3", "--by", "Marie")  # any of the three answers the one approval
     engine.cli("approve", "B-1", "--by", "Marie")
     assert sum(s.startswith("Ingebrekestelling") for s in engine.subjects()) == 2
     _assert_ingebrekestellingen_state_the_law_modules_figures(engine)
     letters = engine.json("letters")
-    assert sorted(x["invoice"] for x in letters if x["step"] == "ingebrekestelling") == ["B-1", "C-1"]
+    assert sorted(x["invoice"] for x in letters if x["step"] == "ingebrekestelling") == ["B-1", "C-1, C-2, C-3"]
     assert all(Path(x["file"]).read_bytes().startswith(b"%PDF") for x in letters)
     engine.cli("letters", "posted")
     assert engine.json("letters") == []
 
     engine.set_clock("2026-03-10T10:00")
     engine.sweep()
+    assert sorted((t["invoice"][0], t["step"]) for t in engine.json("tasks")) == [
+        ("B", "approve-incasso"), ("C", "approve-incasso")]
     engine.cli("approve", "C-1", "--by", "Marie")
     engine.cli("approve", "B-1", "--by", "Marie")
     announced = [s for s in engine.subjects() if s.startswith("Aankondiging")]
-    assert len(announced) == 2, "the debtor is told before the hand-off"
+    assert announced == ["Aankondiging van overdracht aan een incassobureau: facturen C-1, C-2 en C-3",
+                         "Aankondiging van overdracht aan een incassobureau: factuur B-1"], "told before the hand-off"
     assert engine.run_state("C-1")["type"] == "PAUSED" and not (engine.home / "incasso").exists()
 
     engine.set_clock("2026-03-18T10:00")  # seven days' notice have run
     engine.sweep()
-    for invoice in ("C-1", "B-1"):
+    costs = {}
+    for invoice in ("C-1", "C-2", "C-3", "B-1"):
         assert engine.run_state(invoice)["type"] == "COMPLETED"
         kinds = dossier_kinds(engine, invoice)
         for step in ("call", "herinnering", "aanmaning", "approval", "ingebrekestelling", "incasso-aankondiging",
@@ -89,7 +100,11 @@ def walk_the_full_ladder_to_incasso(engine: Engine) -> None:
         assert channels == ["email", "letter"]
         export = json.loads((engine.home / "incasso" / f"{invoice}.json").read_text())
         assert export["invoice"]["number"] == invoice and export["dossier"]
-        assert Decimal(export["claim"]["collection_costs"]) == Decimal("181.50"), "costs are due at the hand-off"
+        costs[invoice] = Decimal(export["claim"]["collection_costs"])
+    # Due at the hand-off. The consumer's: each invoice's share of the costs over the three together (BIK over
+    # EUR 1,555.00 = 15% = 233.25; alone they would have been 181.50 + 40.00 + 40.00 = 261.50).
+    assert costs == {"C-1": Decimal("181.50"), "C-2": Decimal("30.00"), "C-3": Decimal("21.75"),
+                     "B-1": Decimal("181.50")}
     assert len(engine.subjects()) == 9, "each message went out exactly once"
     assert engine.json("tasks") == []
 
@@ -103,10 +118,17 @@ def _assert_ingebrekestellingen_state_the_law_modules_figures(engine):
     # Posted Tuesday 10 Feb 2026 (and e-mailed): presumed delivered Thursday 12 Feb, 14 days from the day after
     # (BW 6:96 lid 6); the e-mail copy states the letter's later deadline.
     term = fourteen_day_term(date(2026, 2, 10), email=False)
-    consumer = _letter(engine, "Ingebrekestelling: factuur C-1")
-    costs = collection_costs(Decimal("1210.00"), consumer=True)
-    assert (costs, term.deadline) == (Decimal("181.50"), date(2026, 2, 26))
-    assert "Die zijn EUR 181,50" in consumer
+    consumer = _letter(engine, "Ingebrekestelling: facturen C-1, C-2 en C-3")
+    # One demand for three claims: the costs over the principal sums added together (Besluit BIK art. 2).
+    costs = collection_costs(Decimal("1555.00"), consumer=True)
+    assert (costs, term.deadline) == (Decimal("233.25"), date(2026, 2, 26))
+    assert "Die zijn EUR 233,25" in consumer and "berekend over de facturen samen" in consumer
+    for number, amount in (("C-1", "1.210,00"), ("C-2", "200,00"), ("C-3", "145,00")):
+        assert f"Factuur {number} van 6 december 2025 (betalingskenmerk" in consumer and f"EUR {amount}" in consumer
+    # Interest per invoice (BW 6:119, 4%) from the day after the aanmaning's term (31 Jan) up to the letter's day:
+    # 9 days: 1,210.00 x 4% x 9/365 = 1.19; 200.00 -> 0.20; 145.00 -> 0.14. Total 1,556.53; with the costs 1,789.78.
+    assert "Wettelijke rente van 1 februari 2026 tot vandaag: EUR 1,19" in consumer
+    assert "Totaal: EUR 1.556,53" in consumer and "U betaalt dan in totaal EUR 1.789,78" in consumer
     assert "binnen veertien dagen, te rekenen vanaf de dag nadat u de brief heeft ontvangen" in consumer
     assert "uiterlijk 26 februari 2026" in consumer
 

@@ -85,7 +85,11 @@ GREETINGS = {
     ("en", "business", None): "Dear Sir or Madam,",
     ("en", "business", "Anna de Vries"): "Dear Anna de Vries,",
 }
-CLOSING = {"nl": "Met vriendelijke groet,", "en": "Kind regards,"}
+# The closing answers the greeting: a name gets "Yours sincerely,", "Dear Sir or Madam," gets "Yours faithfully,".
+def closing_after(greeting: str) -> str:
+    if greeting.startswith("Geachte"):
+        return "Met vriendelijke groet,"
+    return "Yours faithfully," if greeting == "Dear Sir or Madam," else "Yours sincerely,"
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
@@ -99,7 +103,7 @@ def test_every_message_greets_the_person_and_is_signed_without_doubled_punctuati
             where = f"{step} {language} {kind} {contact} {channel}"
             assert greeting in text, where
             assert "Beste" not in text and "Dear Grand" not in text, where  # never the company's name
-            assert f"{CLOSING[language]} {signer} Bakkerij Jansen B.V." in text, where
+            assert f"{closing_after(greeting)} {signer} Bakkerij Jansen B.V." in text, where
             if channel == "letter" and contact:
                 assert ("t.a.v." if language == "nl" else "Attn.") + f" {contact}" in text, where
             # "Bakkerij Jansen B.V.." and the like: a name that ends in a full stop ending a sentence

@@ -38,7 +38,7 @@ working_hour = "10:30"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[default]\ngrace_days = -1", "default.grace_days: must be a whole number of 0 or more, not -1"),
+        ("[default]\ngrace_days = -1", "default.grace_days: must be a whole number from 0 to 365, not -1"),
         ("[default]\ngrace_dayz = 1", "default.grace_dayz: unknown setting"),
         ("[policy.x]\nworking_hour = \"9 uur\"", "policy.x.working_hour: must be a time of day like \"09:00\""),
         ("[policy.x]\nhold_after = \"incasso\"", "policy.x.hold_after: must be one of herinnering, aanmaning"),

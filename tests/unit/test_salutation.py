@@ -2,7 +2,7 @@
 
 import pytest
 
-from dunning.messaging.salutation import addressee, first_name, salutation, surname
+from dunning.messaging.salutation import addressee, closing, first_name, salutation, surname
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,15 @@ def test_an_unknown_title_tone_or_language_is_refused():
         salutation("nl", "Jan de Vries", tone="jovial")
     with pytest.raises(ValueError, match="unsupported language"):
         salutation("de", "Jan de Vries")
+
+
+@pytest.mark.parametrize(("language", "greeting", "tone", "expected"), [
+    ("en", "Dear Ms Jansen,", "formal", "Yours sincerely,"),
+    ("en", "Dear Jan Jansen,", "formal", "Yours sincerely,"),
+    ("en", "Dear Sir or Madam,", "formal", "Yours faithfully,"),
+    ("en", "Dear Jan,", "informal", "Kind regards,"),
+    ("nl", "Geachte heer, mevrouw,", "formal", "Met vriendelijke groet,"),
+    ("nl", "Beste Jan,", "informal", "Met vriendelijke groet,"),
+])
+def test_the_closing_answers_the_greeting(language, greeting, tone, expected):
+    assert closing(language, greeting, tone=tone) == expected

@@ -1,0 +1,113 @@
+"""The deployments of deployments/serve.py in a process work pool, for `prefect worker start` (or `dunning worker`)
+on as many machines as needed, each with the same checkout and settings.
+
+Nothing is built or uploaded: each deployment names its flow by module path (`flows.collect_invoice.collect_invoice`)
+and a worker's flow-run processes import it from the worker's own checkout (`dunning worker` puts it on
+PYTHONPATH). The installation a run belongs to comes from the worker's environment (DUNNING_HOME, ...), as with
+`dunning run`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
+from prefect.client.schemas.objects import StateType
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+from prefect.events.schemas.events import ResourceSpecification
+from prefect.exceptions import ObjectNotFound
+from prefect.workers.process import ProcessWorker
+
+from deployments.serve import deployments
+from dunning.domain.errors import UserError
+from dunning.storage.config import Installation
+
+REPO = Path(__file__).resolve().parents[1]
+# A run's process beats every HEARTBEAT_SECONDS (`dunning worker` sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY); one that
+# missed three beats without ending or suspending died with its machine (or its worker's process group).
+HEARTBEAT_SECONDS = 30
+ZOMBIE_AUTOMATION = "dunning: a run whose process died is Crashed"
+
+
+def pool_name(inst: Installation) -> str:
+    """`dunning` for the default installation; another installation on the same Prefect server gets a pool of its
+    own, or one's workers (with that installation's database in their environment) would take the other's runs."""
+    return "dunning" if inst.instance == "default" else f"dunning-{inst.instance}"
+
+
+def module_entrypoint(deployment: RunnerDeployment) -> str:
+    """`flows/desk_actions.py:register_payment_nl` (a file, relative to where the list was made) as the module path
+    `flows.desk_actions.register_payment_nl`, which each worker resolves in its own checkout, wherever it is."""
+    assert deployment.entrypoint is not None
+    file, _, name = deployment.entrypoint.rpartition(":")
+    module = Path(file).resolve().relative_to(REPO).with_suffix("")
+    return ".".join((*module.parts, name))
+
+
+async def ensure_pool(name: str, concurrency: int | None) -> None:
+    """A process work pool `name`, made if missing; `concurrency` caps the runs under way over all its workers
+    (None: no cap beyond each worker's --limit)."""
+    async with get_client() as client:
+        try:
+            pool = await client.read_work_pool(name)
+        except ObjectNotFound:
+            await client.create_work_pool(WorkPoolCreate(
+                name=name, type="process", base_job_template=ProcessWorker.get_default_base_job_template(),
+                concurrency_limit=concurrency,
+                description="dunning: one flow run per invoice; start workers with `dunning worker`",
+            ))
+            return
+        if pool.type != "process":
+            raise UserError(f"work pool {name!r} exists with type {pool.type!r}; dunning needs a process pool "
+                            "(choose another with --pool)")
+        if pool.concurrency_limit != concurrency:
+            await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
+
+
+def for_the_pool(inst: Installation) -> list[RunnerDeployment]:
+    """Every deployment of the installation, schedules included, naming its flow by module path. Outside an event
+    loop: inside one, Prefect's `to_deployment` hands back a coroutine."""
+    made = deployments(inst)
+    for deployment in made:
+        deployment.entrypoint = module_entrypoint(deployment)
+        deployment._entrypoint_type = EntrypointType.MODULE_PATH
+        deployment._path = None  # nothing to fetch: the code is the worker's checkout
+    return made
+
+
+async def register(made: list[RunnerDeployment], pool: str) -> list[UUID]:
+    """Create or update each deployment in the pool; returns their ids."""
+    return [await deployment.aapply(work_pool_name=pool) for deployment in made]
+
+
+async def ensure_zombie_automation() -> None:
+    """A run under way when its machine died stays Running for ever: nothing is left to say otherwise. This
+    automation (Prefect's "detect zombie flows") marks it Crashed when its heartbeats stop, and the next sweep
+    restarts it from the top; the outbox keeps what it had sent from going out twice. A run that suspended (waits
+    for a date or a person) stops beating too, so Suspended and Paused count as an end here.
+
+    Not yet seen to work: benchmarks/two_workers.py --kill machine shows the beats arrive and stop, and the
+    automation never fire (Prefect 3.8.8)."""
+    async with get_client() as client:
+        if await client.read_automations_by_name(ZOMBIE_AUTOMATION):
+            return
+        await client.create_automation(AutomationCore(
+            name=ZOMBIE_AUTOMATION,
+            trigger=EventTrigger(
+                after={"prefect.flow-run.heartbeat"},
+                expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
+                        "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed", "prefect.flow-run.Suspended",
+                        "prefect.flow-run.Paused"},
+                match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+                for_each={"prefect.resource.id"},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=timedelta(seconds=3 * HEARTBEAT_SECONDS),
+            ),
+            actions=[ChangeFlowRunState(state=StateType.CRASHED, name="Crashed", force=False,
+                                        message=f"no heartbeat for {3 * HEARTBEAT_SECONDS} s: its process died")],
+        ))

@@ -1,0 +1,33 @@
+"""`dunning deploy` registers in the work pool what `dunning run` serves, each flow named so that a worker's
+flow-run process finds it in its own checkout (deployments/pool.py). No server: the deployments as they would
+be sent."""
+
+from __future__ import annotations
+
+from prefect.flows import load_flow_from_entrypoint
+
+from deployments import pool
+from deployments.serve import deployments
+from dunning.storage import config
+
+
+def test_the_pool_gets_every_served_deployment_with_its_schedules(tmp_path):
+    inst = config.load(tmp_path)
+    served = {(d.flow_name, d.name): len(d.schedules or []) for d in deployments(inst)}
+    pooled = {(d.flow_name, d.name): len(d.schedules or []) for d in pool.for_the_pool(inst)}
+    assert pooled == served
+    assert pooled[("sweep", inst.instance)] == 1 and pooled[("daily-overview", inst.instance)] == 1
+
+
+def test_each_pooled_deployment_names_a_module_path_that_loads_its_own_flow(tmp_path):
+    inst = config.load(tmp_path)
+    for deployment in pool.for_the_pool(inst):
+        assert deployment.entrypoint is not None and ":" not in deployment.entrypoint, deployment.entrypoint
+        assert load_flow_from_entrypoint(deployment.entrypoint).name == deployment.flow_name
+
+
+def test_another_instance_gets_a_pool_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUNNING_INSTANCE", "default")
+    assert pool.pool_name(config.load(tmp_path)) == "dunning"
+    monkeypatch.setenv("DUNNING_INSTANCE", "acme")
+    assert pool.pool_name(config.load(tmp_path)) == "dunning-acme"
