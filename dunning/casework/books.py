@@ -28,7 +28,8 @@ BULK = 5000  # rows per INSERT (executemany), and records per chunk of a take-in
 ANALYZE_AFTER = 1000  # rows inserted at once that change what PostgreSQL should believe of the tables
 
 # What of a debtor the newest export knows better than we do.
-_DEBTOR_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "contact_name", "company_id",
+_DEBTOR_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "contact_name",
+                  "contact_salutation", "company_id",
                   "vat_id", "call_times")
 _NEW_DEBTOR = (*_DEBTOR_FIELDS, "kind", "language", "preferred_channel")  # every row names every column
 

@@ -35,7 +35,7 @@ COLUMNS = (
 )
 REQUIRED = ("invoice_number", "debtor_number", "debtor_name", "debtor_kind", "issue_date", "due_date", "amount")
 # Optional columns: left out of the header, the field is not given (the importer keeps what it knows).
-OPTIONAL = ("preferred_channel", "call_times", "iban", "contact_name", "credits_invoice")
+OPTIONAL = ("preferred_channel", "call_times", "iban", "contact_name", "contact_salutation", "credits_invoice")
 INVOICE_FIELDS = (*COLUMNS, *OPTIONAL)
 # The ledger's list of open items.
 OPEN_ITEM_FIELDS = ("invoice_number", "open_amount")

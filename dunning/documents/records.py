@@ -37,6 +37,7 @@ class DebtorRecord:
     country: str | None = None  # ISO 3166 alpha-2, upper case
     language: str | None = None  # "nl" or "en"; None: the file does not say
     contact_name: str | None = None  # the person to address ("t.a.v.")
+    contact_salutation: str | None = None  # heer, mevrouw, mr or ms: "Geachte heer De Vries," (CSV only)
     company_id: str | None = None  # KvK or another registration (UBL cac:PartyLegalEntity/cbc:CompanyID)
     vat_id: str | None = None
     iban: str | None = None  # the account the debtor pays from, compact, checked

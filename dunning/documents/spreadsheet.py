@@ -44,7 +44,7 @@ from dunning.documents.mapping import (
     ColumnMapping,
 )
 from dunning.documents.records import DebtorRecord, DocumentError, DocumentKind, InvoiceRecord
-from dunning.domain.fields import is_valid_email_address, line_problem
+from dunning.domain.fields import closest, is_valid_email_address, line_problem
 from dunning.domain.kinds import KIND_ALIASES, Channel, DebtorKind
 
 # The database columns' lengths (dunning.storage.models; a test holds them equal): longer values are refused
@@ -78,9 +78,22 @@ _SEP_LINE = re.compile(r"sep=(.)(?:\r\n|\r|\n)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _FORMAT_WORDS = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%y": "YY", "%b": "Mon", "%B": "Month", "%%": "%"}
 _READ_SIZE = 1 << 20  # bytes per read while checking the encoding
+# How to address the contact person: never guessed from a first name, only what the export says.
+SALUTATIONS = {"heer": "heer", "dhr": "heer", "mevrouw": "mevrouw", "mevr": "mevrouw", "mw": "mevrouw", "mr": "mr",
+               "ms": "ms", "mrs": "ms"}
 
 Opener = Callable[[], IO[bytes]]  # opens the file at its start, once per pass
 
+
+
+def _salutation(row: _Row, value: str) -> str | None:
+    """The contact person's title as the letters use it (heer, mevrouw, mr, ms); empty: not known."""
+    if not value.strip():
+        return None
+    found = SALUTATIONS.get(value.strip().rstrip(".").lower())
+    if found is None:
+        raise row.fail("contact_salutation", f"unknown salutation {value!r} (heer, mevrouw, mr or ms; or empty)")
+    return found
 
 def opener_of(data: bytes) -> Opener:
     """Bytes already in memory, read as a file would be."""
@@ -251,6 +264,7 @@ def _invoice(row: _Row, amounts: _DecimalMark, mapping: ColumnMapping | None,
         country=country,
         language=language,
         contact_name=v["contact_name"] or None,
+        contact_salutation=_salutation(row, v["contact_salutation"]),
         iban=iban,
         preferred_channel=channel,
         call_times=v["call_times"] or None,
@@ -486,6 +500,13 @@ class _Columns:
                 raise RowError(table.file, 1, name,
                                f"missing column (required: {','.join(n for n in fields if n in self.required)}"
                                f"{how})")
+        if mapping is None:
+            # Other columns an export carries are left alone; one that looks like ours misspelt is not, or its
+            # values (a preferred channel, a contact person) would be lost without a word.
+            for header in table.header:
+                hint = closest(header, fields) if header and header not in fields else ""
+                if hint:
+                    raise RowError(table.file, 1, header, f"unknown column{hint}")
 
     def values(self, rows: Iterable[tuple[int, list[str]]], name: str) -> Iterator[tuple[int, str]]:
         """(line, value of our field `name`) of each row, each row checked as `row` checks it."""
@@ -588,7 +609,8 @@ def _grouped(separator: str) -> str:
 
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
-    mark: re.compile(rf"(?P<sign>[-+]?)(?P<whole>{_grouped(group)}|\d*)(?:{re.escape(mark)}(?P<fraction>\d+))?",
+    # Only "-": a credit note. A "+" is no export's way of writing an amount.
+    mark: re.compile(rf"(?P<sign>-?)(?P<whole>{_grouped(group)}|\d*)(?:{re.escape(mark)}(?P<fraction>\d+))?",
                      re.ASCII)
     for mark, group in ((".", ","), (",", "."))
 }

@@ -462,6 +462,7 @@ def debtor_values(debtor: Debtor) -> dict[str, Any]:
         "city": debtor.city,
         "country": debtor.country,
         "contact_name": debtor.contact_name,
+        "contact_salutation": debtor.contact_salutation,
     }
 
 

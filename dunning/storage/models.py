@@ -108,6 +108,7 @@ class Debtor(Base):
     preferred_channel: Mapped[Channel] = mapped_column(_enum(Channel), default=Channel.email)
     call_times: Mapped[str | None] = mapped_column(String(100))  # when they prefer to be called ("mornings")
     contact_name: Mapped[str | None] = mapped_column(String(100))  # the person letters are addressed to (t.a.v.)
+    contact_salutation: Mapped[str | None] = mapped_column(String(10))  # heer, mevrouw, mr, ms: how to greet them
     company_id: Mapped[str | None] = mapped_column(String(50))  # KvK or another registration
     vat_id: Mapped[str | None] = mapped_column(String(30))
     # Credit hold: no new deliveries to this debtor until lifted (set by hand or by the policy's step).

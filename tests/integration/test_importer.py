@@ -329,3 +329,24 @@ def test_optional_call_times_column_says_when_to_call_and_refuses_a_line_break(i
     with pytest.raises(UserError, match=r"bad.csv:2:call_times: line breaks and other control characters"):
         with db.transaction(installation) as s:
             import_invoices(s, bad)
+
+
+def test_the_contact_person_and_how_to_greet_them_reach_the_letters(installation, tmp_path):
+    from datetime import UTC, datetime
+
+    from dunning.domain.policy import DEFAULT
+    from dunning.domain.steps import Step
+    from dunning.messaging import compose
+
+    header = ",".join(COLUMNS) + ",contact_name,contact_salutation"
+    row = ("F-9,D-9,Café De Markt,business,markt@example.com,,Markt 1,1017 GA,Amsterdam,NL,nl,2026-01-01,2026-01-31,"
+           "10.00,EUR")
+    good = tmp_path / "good.csv"
+    good.write_text(f"{header}\n{row},Zoë de Wit,mevrouw\n", encoding="utf-8")
+    with db.transaction(installation) as s:
+        import_invoices(s, good)
+        invoice = invoices_.get(s, "F-9")
+        assert (invoice.debtor.contact_name, invoice.debtor.contact_salutation) == ("Zoë de Wit", "mevrouw")
+        text = compose.preview_email(s, installation, invoice, Step.parse("herinnering"),
+                                     datetime(2026, 2, 9, 9, 0, tzinfo=UTC), DEFAULT)[1]
+    assert text.startswith("Geachte mevrouw De Wit,")

@@ -100,6 +100,18 @@ def test_optional_columns_channel_call_times_contact_and_iban():
     assert (debtor.contact_name, debtor.iban) == ("Zoë Jansen", "NL91ABNA0417164300")
 
 
+@pytest.mark.parametrize(("given", "kept"), [("Mevrouw", "mevrouw"), ("dhr.", "heer"), ("Mr", "mr"), ("Mrs.", "ms"),
+                                            ("", None)])
+def test_the_contact_persons_salutation_is_read_as_the_letters_use_it(given, kept):
+    (record,) = read(csv_text({**JAN, "contact_name": "Zoë de Wit", "contact_salutation": given}))
+    assert record.debtor.contact_salutation == kept
+
+
+def test_an_unknown_salutation_names_its_row_and_column():
+    with pytest.raises(RowError, match="contact_salutation.*unknown salutation 'Dr' .heer, mevrouw, mr or ms"):
+        read(csv_text({**JAN, "contact_salutation": "Dr"}))
+
+
 def test_commercial_is_business_and_kinds_are_read_in_any_case():
     records = read(csv_text({**JAN, "debtor_kind": "commercial"}, {**MARKT, "debtor_kind": "Consumer"}))
     assert [r.debtor.kind for r in records] == [DebtorKind.business, DebtorKind.consumer]
