@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,8 +13,10 @@ from dunning.cli.common import (
     JsonOpt,
     clock,
     db,
+    engine_call,
     installation,
     parse_date,
+    prefect_env,
     print_json,
 )
 from dunning.domain.errors import InvalidInput, UserError
@@ -249,10 +251,44 @@ def overview(as_json: JsonOpt = False) -> None:
     inst = installation()
     with db.transaction(inst) as s:
         found = overview_.build(s, inst, clock.now(s))
+    failed = _failed_runs(inst)
+    if failed:
+        found["failed_runs"] = failed
     if as_json:
         print_json(found)
     else:
         typer.echo(overview_.as_markdown(found), nl=False)
+
+
+def _failed_runs(inst: Any) -> list[dict] | None:
+    """The invoice runs that ended Failed or Crashed, as the engine knows them (the database does not); None when
+    the engine is not running (the overview then shows what the database knows)."""
+    import asyncio
+    import socket
+    from urllib.parse import urlsplit
+
+    from dunning.desk import overview as overview_
+
+    url = urlsplit(inst.prefect_api_url)
+    try:  # not running: say so at once, without waiting on the client's retries
+        socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=0.5).close()
+    except OSError:
+        return None
+    prefect_env(inst)
+    from prefect.client.orchestration import get_client
+
+    from tasks.sweep import failed_runs
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            await client.hello()
+            return await failed_runs(client, inst)
+
+    try:
+        found = engine_call(lambda: asyncio.run(read()), inst)
+    except UserError:
+        return None
+    return [overview_.failed_run(r.invoice, r.state, r.failed_at, r.error, r.retry_command) for r in found]
 
 
 letters_app = typer.Typer(help="The print queue: letters waiting to be posted.")

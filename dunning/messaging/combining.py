@@ -28,6 +28,8 @@ from dunning.storage.models import Debtor, Invoice, OutboxMessage
 COMBINABLE = frozenset({Message.herinnering, Message.aanmaning, Message.betaalafspraak})
 # One demand naming several claims: the costs are computed over their total (BW 6:96, Besluit BIK art. 2).
 FORMAL = frozenset({Message.ingebrekestelling, Message.incasso_aankondiging})
+# What a letter can name several invoices in (its template lists them); a confirmation goes by e-mail alone.
+BY_LETTER = frozenset({Message.herinnering, Message.aanmaning, *FORMAL})
 
 
 def combines(message: Message, debtor: Debtor, policy: Policy) -> bool:

@@ -313,9 +313,8 @@ def queue_letter(
     """The letter's outbox row, composed the first time (printed today: the terms it states count from then),
     with the debtor's other invoices for which the same letter is due now (`combining`): one letter, a row each."""
     key = outbox.key_for(invoice, step, Channel.letter, attempt)
-    # By post only the formal letters name several invoices (their templates list each claim).
     others: list[tuple[Invoice, Step]] = []
-    if outbox.find(session, key) is None and step.sends in combining.FORMAL:
+    if outbox.find(session, key) is None and step.sends in combining.BY_LETTER:
         covered = combining.covered_by_email(session, invoice, step)
         others = covered if covered is not None else combining.companions(
             session, inst, invoice, step, now, Channel.letter)

@@ -19,7 +19,7 @@ from dunning.casework.human_tasks import CallOutcome
 from dunning.domain.kinds import Channel, DebtorKind, OutboxStatus, TaskKind
 from dunning.domain.policy import DEFAULT
 from dunning.domain.steps import Message, Step
-from dunning.messaging import compose, sending
+from dunning.messaging import compose, print_queue, sending
 from dunning.messaging.mailer import PermanentMailError, TransientMailError
 from dunning.messaging.templating import FieldError
 from dunning.storage import db
@@ -194,6 +194,29 @@ def test_a_letter_is_composed_once_and_waits_in_the_print_queue(installation):
     [row] = _rows(installation).values()
     path = installation.home / "letters" / "2026-03-09" / "F-1_herinnering_letter_1.pdf"
     assert first.why == f"waits in the print queue: {path}" and path.read_bytes() == row.content
+
+
+def test_a_debtor_without_e_mail_gets_one_letter_for_the_invoices_due_together_posted_for_both(installation):
+    herinnering_due(installation, "F-1", "F-2")
+    with db.transaction(installation) as s:
+        invoices.get(s, "F-1").debtor.email = None
+
+    with db.transaction(installation) as s:
+        first = sending.print_letter(s, installation, invoices.get(s, "F-1"), HERINNERING, NOW)
+    with db.transaction(installation) as s:
+        second = sending.print_letter(s, installation, invoices.get(s, "F-2"), HERINNERING, NOW)
+        [letter] = print_queue.waiting(s)  # one letter to print and post, naming both
+        assert print_queue.invoice_number(s, letter) == "F-1, F-2"
+        assert letter.subject == "herinnering F-1, F-2"
+
+    assert first.status == second.status == "queued" and second.why == "goes in the letter of invoice F-1"
+    assert len(list((installation.home / "letters" / "2026-03-09").iterdir())) == 1
+    with db.transaction(installation) as s:
+        posted = print_queue.mark_posted(s, installation, NOW.date(), NOW)
+        assert print_queue.describe(s, posted, NOW.date()) == ["F-1, F-2: herinnering letter posted on 2026-03-09"]
+    assert {k: m.status for k, m in _rows(installation).items()} == {
+        "F-1:herinnering:letter:1": OutboxStatus.sent, "F-2:herinnering:letter:1": OutboxStatus.sent}
+    assert [kind for kind, _ in dossier_of(installation, "F-2")].count("herinnering") == 1  # its own evidence
 
 
 # -- one e-mail for several invoices -----------------------------------------------------------------------

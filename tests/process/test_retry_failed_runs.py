@@ -74,6 +74,7 @@ def test_a_run_failed_by_a_broken_file_goes_on_in_its_own_run_once_the_file_is_f
     found = asyncio.run(overview())
     assert [(f["invoice"], f["retry"]) for f in found["failed_runs"]] == [
         ("R-1", "dunning retry R-1"), ("R-2", "dunning retry R-2")]
+    assert [f["invoice"] for f in engine.json("overview")["failed_runs"]] == ["R-1", "R-2"]  # and `dunning overview`
     template = engine.home / "templates" / "email" / "herinnering.nl.txt"
     template.parent.mkdir(parents=True)
     template.write_text("{% if %}\n", encoding="utf-8")

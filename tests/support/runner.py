@@ -61,26 +61,34 @@ class InProcessRunner:
     async def _poll(self) -> None:
         async with get_client() as client:
             while not self._stop.is_set():
-                runs = await client.get_scheduled_flow_runs_for_deployments(
-                    deployment_ids=list(self._flows), scheduled_before=now("UTC")
-                )
-                for flow_run in sorted(runs, key=lambda r: r.next_scheduled_start_time or now("UTC")):
-                    with self._lock:
-                        if flow_run.id in self._running:
-                            continue
-                    # As the served runner does: claim the run (Scheduled -> Pending) before executing it.
-                    state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
-                    if not state.is_pending():
-                        continue
-                    flow_run = await client.read_flow_run(flow_run.id)
-                    thread = threading.Thread(
-                        target=self._execute, args=(flow_run,), name=f"flow run {flow_run.name}", daemon=True
-                    )
-                    with self._lock:
-                        self._running[flow_run.id] = thread
-                        self.executed += 1
-                    thread.start()
+                try:
+                    await self._pick_up(client)
+                except Exception:
+                    # A request the loaded server answered late or with an error ("database is locked"): the served
+                    # runner polls again too, rather than stop picking up runs for the rest of the test.
+                    await asyncio.sleep(0.5)
                 await asyncio.sleep(POLL_SECONDS)
+
+    async def _pick_up(self, client: Any) -> None:
+        runs = await client.get_scheduled_flow_runs_for_deployments(
+            deployment_ids=list(self._flows), scheduled_before=now("UTC")
+        )
+        for flow_run in sorted(runs, key=lambda r: r.next_scheduled_start_time or now("UTC")):
+            with self._lock:
+                if flow_run.id in self._running:
+                    continue
+            # As the served runner does: claim the run (Scheduled -> Pending) before executing it.
+            state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
+            if not state.is_pending():
+                continue
+            flow_run = await client.read_flow_run(flow_run.id)
+            thread = threading.Thread(
+                target=self._execute, args=(flow_run,), name=f"flow run {flow_run.name}", daemon=True
+            )
+            with self._lock:
+                self._running[flow_run.id] = thread
+                self.executed += 1
+            thread.start()
 
     def _execute(self, flow_run: Any) -> None:
         """What `python -m prefect.engine <flow run id>` does (prefect/engine.py), in this thread."""
