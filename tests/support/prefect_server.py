@@ -1,4 +1,6 @@
-"""A real Prefect server (on SQLite) in a process of its own, as `dunning run` starts one."""
+"""A real Prefect server in a process of its own, as `dunning run` starts one: on PostgreSQL where the tests have a
+server (the production layout; on SQLite the in-process runs, many at once, made its writes wait until requests
+timed out: "database is locked"), else on SQLite."""
 
 from __future__ import annotations
 
@@ -16,7 +18,32 @@ BIN = Path(sys.executable).parent
 
 @contextmanager
 def prefect_server(home: Path) -> Iterator[str]:
-    """Start it with its database in `home`; yields its API URL; stopped and reaped afterwards."""
+    """Start it with its database in `home` (SQLite) or a database of its own on the test PostgreSQL server;
+    yields its API URL; stopped and reaped, and its database dropped, afterwards."""
+    with _prefect_database(home) as database:
+        with _server(home, database) as url:
+            yield url
+
+
+@contextmanager
+def _prefect_database(home: Path) -> Iterator[str]:
+    postgres = os.environ.get("DUNNING_TEST_POSTGRES_URL")
+    if not postgres:
+        yield f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+        return
+    from sqlalchemy.engine import make_url
+
+    from tests.support.databases import create_postgres_database, drop_postgres_database
+
+    url = create_postgres_database()
+    try:
+        yield make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    finally:
+        drop_postgres_database(url)
+
+
+@contextmanager
+def _server(home: Path, database: str) -> Iterator[str]:
     from dunning.messaging.mailsink import free_port
 
     port = free_port()
@@ -26,8 +53,8 @@ def prefect_server(home: Path) -> Iterator[str]:
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-        # Background services no test relies on, writing to the server's SQLite database all the same: the
+        "PREFECT_API_DATABASE_CONNECTION_URL": database,
+        # Background services no test relies on, writing to the server's database all the same: the
         # scheduler (tests start every run themselves; DUNNING_SWEEP_SECONDS=0), late-run marking, the worker
         # foreman, the lease repossessor, cancellation clean-up, vacuuming. Events, task runs, automations and
         # pause expirations stay on.
