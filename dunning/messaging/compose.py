@@ -393,7 +393,10 @@ def unconfirmed_rates(inst: Installation, statement: Statement, today: date) -> 
 def held_for_rates(
     session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, policy: Policy
 ) -> list[dict[str, str]]:
-    """The unconfirmed rate rows that hold the message `step` would send now (empty: it may go)."""
+    """The unconfirmed rate rows that hold the message `step` would send now (empty: it may go). Only the messages
+    that state a claim state interest (`_statement`): the others are never held."""
+    if step.sends not in (Message.ingebrekestelling, Message.incasso_aankondiging):
+        return []
     return list(_context(session, inst, invoice, step, local(now).date(), policy, None)[1].get("unconfirmed_rates", []))
 
 
