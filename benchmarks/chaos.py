@@ -193,42 +193,50 @@ class Engine:
 
 
 class Killer:
-    """Fires one armed kill: on the sink's next DATA, when told (mid-resume), or after a delay."""
+    """Fires one armed kill: on the sink's next DATA (mid-send), when a run was just resumed (mid-resume), or a
+    random moment into the round; an armed kill not triggered stays armed into the next round."""
 
     def __init__(self, eng: Engine, rng: random.Random):
         self.eng, self.rng = eng, rng
-        self.data = threading.Event()
-        self.fire_now = threading.Event()
+        self.data = threading.Event()  # the sink took a message's DATA
+        self.resumed = threading.Event()  # the sweep or a person just resumed runs
+        self.force = threading.Event()  # nothing more will happen at this moment: fire now
+        self.fired = threading.Event()
         self.thread: threading.Thread | None = None
         self.armed: Kill | None = None
         self.error: BaseException | None = None
 
     def arm(self, kill: Kill) -> None:
         self.armed = kill
-        self.data.clear()
-        self.fire_now.clear()
+        for event in (self.data, self.resumed, self.force, self.fired):
+            event.clear()
         self.thread = threading.Thread(target=self._wait_and_fire, args=(kill,), daemon=True)
         self.thread.start()
 
     def _wait_and_fire(self, kill: Kill) -> None:
         try:
-            if kill.trigger == "after-data":
-                if not self.data.wait(20):
-                    kill.note = "no DATA within 20 s: fired on time instead"
-            elif kill.trigger == "mid-resume":
-                if not self.fire_now.wait(20):
-                    kill.note = "no resume within 20 s: fired on time instead"
-                else:
-                    time.sleep(self.rng.uniform(0, 0.6))  # somewhere in the resumed runs' replay
+            if kill.trigger == "delay":
+                self.force.wait(self.rng.uniform(0.5, 6.0))  # the runner's 2 s poll, then the run's own work
             else:
-                time.sleep(self.rng.uniform(0.5, 6.0))  # the runner's 2 s poll, then the run's own work
+                trigger = self.data if kill.trigger == "after-data" else self.resumed
+                while not trigger.is_set() and not self.force.is_set():
+                    time.sleep(0.005)
+                if not trigger.is_set():
+                    kill.note = f"no {'DATA' if trigger is self.data else 'resume'} at this moment: fired idle"
+                elif trigger is self.resumed:
+                    time.sleep(self.rng.uniform(0, 2.5))  # somewhere in the resumed run's start or replay
+            self.fired.set()
             self.eng.kill(kill, self.rng)
         except BaseException as e:  # reported by the main thread
             self.error = e
 
-    def wait(self) -> Kill | None:
-        """The armed kill, once fired and restarted from (None: nothing armed)."""
+    def collect(self, force: bool = False) -> Kill | None:
+        """The armed kill once fired and what it killed started again; None while it waits for its moment."""
         if self.thread is None:
+            return None
+        if force:
+            self.force.set()
+        elif not self.fired.is_set():
             return None
         self.thread.join()
         self.thread, kill, self.armed = None, self.armed, None
@@ -342,7 +350,7 @@ def sweep(inst: config.Installation, eng: Engine) -> Any:
     raise AssertionError("unreachable")
 
 
-def answer_tasks(env: dict[str, str], figures: Figures) -> list[str]:
+def answer_tasks(env: dict[str, str], figures: Figures, resumed: threading.Event) -> list[str]:
     """Each open call answered "not reached" and each approval given, through the CLI as a person does."""
     listed = dunning(env, "tasks", "--json")
     if listed.returncode != 0:
@@ -362,6 +370,7 @@ def answer_tasks(env: dict[str, str], figures: Figures) -> list[str]:
                                         f"{done.stderr.strip()[-300:]}")
         else:
             answered.append(number)
+            resumed.set()  # the run is resuming now: a mid-resume kill aims here
     return answered
 
 
@@ -379,33 +388,30 @@ def walk(inst: config.Installation, env: dict[str, str], eng: Engine, killer: Ki
         quota = round(kills * (n + 1) / len(STAGES))  # kills due by the end of this stage
         idle_kills = 0
         for _round in range(60):
-            if len(figures.kills) < quota:
+            if killer.thread is None and len(figures.kills) < quota:
                 killer.arm(plan_kill(rng, moment))
             report = sweep(inst, eng)
             figures.crashed_restarted += len(report.restarted)
             touched = list(report.touched.values())
             if report.woken or report.restarted:
-                killer.fire_now.set()
+                killer.resumed.set()
             if not touched:
                 if report.failed:
                     figures.retries += 1
                     dunning(env, "retry", "--all")
                     touched = list(run_ids(inst, [r.invoice for r in report.failed]).values())
-                elif answered := answer_tasks(env, figures):
-                    killer.fire_now.set()
+                elif answered := answer_tasks(env, figures, killer.resumed):
                     touched = list(run_ids(inst, answered).values())
                 elif json.loads(dunning(env, "letters", "--json").stdout or "[]"):
                     dunning(env, "letters", "posted")
                     continue
             if touched:
                 settle(inst, eng, touched, figures)
-            if killer.thread is not None:
-                killer.fire_now.set()
-                kill = killer.wait()
-                if kill is not None:
-                    figures.kills.append(kill)
-                    print(f"  kill {len(figures.kills)}: {kill.target} ({kill.trigger}) at {moment}"
-                          f"{': ' + kill.note if kill.note else ''}", flush=True)
+            kill = killer.collect(force=not touched)
+            if kill is not None:
+                figures.kills.append(kill)
+                print(f"  kill {len(figures.kills)}: {kill.target} ({kill.trigger}) at {moment}"
+                      f"{': ' + kill.note if kill.note else ''}", flush=True)
                 continue  # whatever the kill left behind, the next sweep sees
             if touched:
                 continue

@@ -56,6 +56,9 @@ def installation(migrate: bool = True) -> Installation:
 def prefect_env(inst: Installation) -> None:
     """Point this process's Prefect client at the installation's server, before prefect is imported."""
     os.environ["PREFECT_API_URL"] = inst.prefect_api_url
+    if auth := os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        # A server that asks for a password (`dunning run --host`): the verbs on that machine give it.
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", auth)
     os.environ.setdefault("PREFECT_HOME", str(inst.prefect_home))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -112,6 +115,9 @@ def engine_call(fn: Any, inst: Installation) -> Any:
     except Exception as e:  # httpx errors: keep the message, drop the traceback
         if type(e).__name__ in ("ConnectError", "ConnectTimeout", "ReadTimeout"):
             raise UserError(f"cannot reach the engine at {inst.prefect_api_url}: is `dunning run` running?") from None
+        if getattr(getattr(e, "response", None), "status_code", None) == 401:
+            raise UserError(f"the engine at {inst.prefect_api_url} asks for a password: set PREFECT_API_AUTH_STRING "
+                            "(user:password) as the server's PREFECT_SERVER_API_AUTH_STRING") from None
         raise
 
 

@@ -76,3 +76,35 @@ def test_the_engines_own_api_calls_send_the_password(monkeypatch):
         server.server_close()
         thread.join()
     assert seen == ["Basic YWRtaW46czNjcmV0"]  # base64("admin:s3cret"), as Prefect's client sends it
+
+
+def test_a_verb_talking_to_a_server_that_asks_for_a_password_says_so_in_one_line(tmp_path, monkeypatch):
+    import os
+
+    import httpx
+
+    from dunning.cli.common import engine_call, prefect_env
+    from dunning.domain.errors import UserError
+    from dunning.storage.config import load
+
+    # prefect_env writes the process environment: every key it may touch is put back after the test.
+    for key in ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_LOGGING_LEVEL", "PREFECT_API_AUTH_STRING",
+                "PREFECT_SERVER_ANALYTICS_ENABLED"):
+        if key in os.environ:
+            monkeypatch.setenv(key, os.environ[key])
+        else:
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("PREFECT_API_AUTH_STRING", raising=False)
+    monkeypatch.setenv("DUNNING_HOME", str(tmp_path))
+    monkeypatch.setenv("PREFECT_SERVER_API_AUTH_STRING", "anna:geheim")
+    inst = load()
+    prefect_env(inst)
+
+    assert os.environ["PREFECT_API_AUTH_STRING"] == "anna:geheim"  # the verbs on the server's machine give it
+
+    def refused():
+        request = httpx.Request("GET", inst.prefect_api_url)
+        raise httpx.HTTPStatusError("401", request=request, response=httpx.Response(401, request=request))
+
+    with pytest.raises(UserError, match="asks for a password: set PREFECT_API_AUTH_STRING"):
+        engine_call(refused, inst)
