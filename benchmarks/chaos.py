@@ -38,6 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -487,7 +488,7 @@ def check(inst: config.Installation, env: dict[str, str], sink: MailSink, figure
         figures.lines.append(f"  refused: {failure}")
 
 
-def _where(inst: config.Installation, s: Any, invoices: list[Invoice], sending: list[OutboxMessage],
+def _where(inst: config.Installation, s: Any, invoices: Sequence[Invoice], sending: list[OutboxMessage],
            in_doubt: list[OutboxMessage]) -> dict[str, str]:
     """Each invoice: handed off, closed, or waiting with a reason; "?" when none of these holds."""
     doubtful = {r.invoice_id for r in sending + in_doubt}

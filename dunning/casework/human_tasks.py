@@ -3,6 +3,7 @@ both report the same outcome (the CLI records first, then resumes the run with t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -81,38 +82,40 @@ def open_call(session: Session, invoice: Invoice, step: Step, now: datetime) -> 
     """The call task for `step`. One call per debtor: a new call joins another invoice's call of the same
     debtor that is still to be made, whose outcome then answers both; if that call goes away unanswered (its
     invoice paid, disputed), this one takes its place."""
-    # One debtor's calls are opened one at a time (two invoices due the same day start together): a row lock
-    # on PostgreSQL, the write lock on SQLite.
-    session.execute(update(Debtor).where(Debtor.id == invoice.debtor_id).values(number=Debtor.number))
-    task = find(session, invoice, step)
-    if task is None:
-        task = open_task(session, invoice, TaskKind.call, step, now)
-        # A courtesy call ("anything unclear?") and a collection call are different conversations.
-        lead = None if step.kind is StepKind.courtesy_call else _call_to_join(session, invoice)
-        if lead is not None:
-            task.joined_to_id = lead.id
-            dossier.record(
-                session,
-                invoice,
-                key=f"{invoice.number}:{step}:joined",
-                kind="note",
-                at=now,
-                summary=f"{step}: one call with invoice {lead.invoice.number} ({lead.step}) about all open invoices",
-            )
-    elif task.status is TaskStatus.open and task.joined_to_id is not None and lead_of(session, task) is None:
-        task.joined_to_id = None
-    return task
+    # A courtesy call ("anything unclear?") and a collection call are different conversations.
+    joins = step.kind is not StepKind.courtesy_call
+    return _open_joining(session, invoice, TaskKind.call, step, now,
+                         lambda: _call_to_join(session, invoice) if joins else None,
+                         "one call with invoice {lead} ({lead_step}) about all open invoices")
 
 
 def open_approval(session: Session, invoice: Invoice, step: Step, now: datetime, *, joins: bool) -> HumanTask:
     """The approval task for `step`. One formal letter per debtor (`joins`, see `messaging.combining`): a new
     approval joins another invoice's approval of the same gate for this debtor that is still to be given, whose
     answer then answers both; the letter it approves names both invoices."""
+    return _open_joining(session, invoice, TaskKind.approval, step, now,
+                         lambda: _approval_to_join(session, invoice, step.gate) if joins else None,
+                         "asked once with invoice {lead} ({lead_step}): one letter for both")
+
+
+def _open_joining(
+    session: Session,
+    invoice: Invoice,
+    kind: TaskKind,
+    step: Step,
+    now: datetime,
+    lead_to_join: Callable[[], HumanTask | None],
+    why: str,
+) -> HumanTask:
+    """The task for `step`, joined (when new) to the debtor's task `lead_to_join` finds, with a dossier note
+    saying so; one that lost its lead (answered without it, cancelled) stands on its own again."""
+    # One debtor's tasks are opened one at a time (two invoices due the same day start together): a row lock
+    # on PostgreSQL, the write lock on SQLite.
     session.execute(update(Debtor).where(Debtor.id == invoice.debtor_id).values(number=Debtor.number))
     task = find(session, invoice, step)
     if task is None:
-        task = open_task(session, invoice, TaskKind.approval, step, now)
-        lead = _approval_to_join(session, invoice, step.gate) if joins else None
+        task = open_task(session, invoice, kind, step, now)
+        lead = lead_to_join()
         if lead is not None:
             task.joined_to_id = lead.id
             dossier.record(
@@ -121,7 +124,7 @@ def open_approval(session: Session, invoice: Invoice, step: Step, now: datetime,
                 key=f"{invoice.number}:{step}:joined",
                 kind="note",
                 at=now,
-                summary=f"{step}: asked once with invoice {lead.invoice.number} ({lead.step}): one letter for both",
+                summary=f"{step}: " + why.format(lead=lead.invoice.number, lead_step=lead.step),
             )
     elif task.status is TaskStatus.open and task.joined_to_id is not None and lead_of(session, task) is None:
         task.joined_to_id = None
