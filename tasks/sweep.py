@@ -116,7 +116,7 @@ async def sweep_once(inst: Installation) -> SweepReport:
             await _close_if_decided_elsewhere(client, run_id)
             with db.transaction(inst) as s:
                 s.get_one(BankLine, line_id).flow_run_id = None  # looked at once: the run is over
-        for run in await _crashed_runs(client, inst):
+        for run in [*await _crashed_runs(client, inst), *await _stuck_pending(client, inst)]:
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
             report.restarted[run.name] = str(run.id)
         await restart_failed(client, inst, report)
@@ -179,6 +179,21 @@ async def _crashed_runs(client: PrefectClient, inst: Installation) -> list:
         flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.CRASHED]))),
         deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[inst.instance])),
     )
+
+
+# A served runner or worker moves a run it took (Pending) to Running within seconds; one killed in between leaves
+# it Pending for good (found by benchmarks/chaos.py: SIGKILL of the serve process just after a sweep resumed runs).
+STUCK_PENDING = timedelta(minutes=5)
+
+
+async def _stuck_pending(client: PrefectClient, inst: Installation) -> list:
+    """Runs taken for execution by a runner that died before starting them: given back to be picked up again."""
+    runs = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PENDING]))),
+        deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[inst.instance])),
+    )
+    since = datetime.now(UTC) - STUCK_PENDING  # the server's own (real) time, not the installation's clock
+    return [r for r in runs if r.state is not None and r.state.timestamp is not None and r.state.timestamp <= since]
 
 
 async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict[str, str]:

@@ -130,3 +130,27 @@ def test_not_reached_is_tried_again_in_the_afternoon_and_a_policy_change_applies
     engine.set_clock("2026-01-12T09:30")
     engine.sweep()
     assert engine.subjects() == ["Herinnering: factuur R-1 is nog niet betaald"]
+
+
+def test_a_run_left_pending_by_a_runner_that_died_is_given_back_and_goes_on(engine, monkeypatch):
+    # The serve process took the run (Pending) and was killed before starting it (benchmarks/chaos.py found it):
+    # no runner picks up a Pending run again, so the sweep gives it back once it has been Pending too long.
+    from datetime import timedelta
+
+    import tasks.sweep
+
+    engine.import_csv([row("K-1", "KILLED", "business", "k@example.com")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("call", "K-1", "--not-reached")  # the herinnering goes; the run waits for the aanmaning's day
+    paused = engine.run_state("K-1")
+    assert paused["type"] == "PAUSED" and len(engine.subjects()) == 1
+    engine.api_call(f"/flow_runs/{paused['id']}/set_state",
+                    {"state": {"type": "PENDING", "name": "Pending"}, "force": True})
+    assert engine.run_state("K-1")["type"] == "PENDING"
+
+    monkeypatch.setattr(tasks.sweep, "STUCK_PENDING", timedelta(0))
+    assert "K-1: restarted" in engine.sweep()
+    run = engine.run_state("K-1")
+    assert (run["id"], run["type"]) == (paused["id"], "PAUSED"), "its own run, waiting again"
+    assert len(engine.subjects()) == 1, "replayed: nothing sent twice"
