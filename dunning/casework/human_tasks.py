@@ -132,20 +132,7 @@ def _open_joining(
 
 
 def _approval_to_join(session: Session, invoice: Invoice, gate: str) -> HumanTask | None:
-    query = (
-        select(HumanTask)
-        .join(Invoice, HumanTask.invoice_id == Invoice.id)
-        .where(
-            Invoice.debtor_id == invoice.debtor_id,
-            Invoice.id != invoice.id,
-            HumanTask.kind == TaskKind.approval,
-            HumanTask.status == TaskStatus.open,
-            HumanTask.joined_to_id.is_(None),
-        )
-        .order_by(HumanTask.id)
-        .with_for_update(of=HumanTask)
-    )
-    return next((t for t in session.scalars(query) if t.step.gate == gate), None)
+    return next((t for t in _open_of_debtor(session, invoice, TaskKind.approval) if t.step.gate == gate), None)
 
 
 def joined_with(session: Session, lead: HumanTask) -> list[HumanTask]:
@@ -174,21 +161,25 @@ def joined_to(session: Session, lead: HumanTask) -> list[HumanTask]:
 
 
 def _call_to_join(session: Session, invoice: Invoice) -> HumanTask | None:
+    return next((t for t in _open_of_debtor(session, invoice, TaskKind.call) if t.step != Step.courtesy_call()), None)
+
+
+def _open_of_debtor(session: Session, invoice: Invoice, kind: TaskKind) -> list[HumanTask]:
+    """The debtor's other open tasks of this kind that stand on their own (another may join them), oldest first."""
     query = (
         select(HumanTask)
         .join(Invoice, HumanTask.invoice_id == Invoice.id)
         .where(
             Invoice.debtor_id == invoice.debtor_id,
             Invoice.id != invoice.id,
-            HumanTask.kind == TaskKind.call,
+            HumanTask.kind == kind,
             HumanTask.status == TaskStatus.open,
             HumanTask.joined_to_id.is_(None),
-            HumanTask.step != Step.courtesy_call(),
         )
         .order_by(HumanTask.id)
-        .with_for_update(of=HumanTask)  # PostgreSQL: a call being answered right now is not joined half-way
+        .with_for_update(of=HumanTask)  # PostgreSQL: a task being answered right now is not joined half-way
     )
-    return session.scalars(query).first()
+    return list(session.scalars(query))
 
 
 def release_joined(session: Session, lead: HumanTask, now: datetime) -> None:
