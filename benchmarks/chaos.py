@@ -55,10 +55,10 @@ from dunning.casework import importer  # noqa: E402
 from dunning.cli import engine  # noqa: E402
 from dunning.domain.kinds import OutboxStatus  # noqa: E402
 from dunning.domain.time import AMSTERDAM  # noqa: E402
-from dunning.law.rates import CONFIRMATIONS_FILE, CONFIRMATIONS_HEADER, load_rates  # noqa: E402
 from dunning.messaging.mailsink import MailSink, free_port  # noqa: E402
 from dunning.storage import clock, config, db  # noqa: E402
 from dunning.storage.models import DossierEntry, Invoice, OutboxMessage  # noqa: E402
+from tests.support.law import confirm_packaged_rates  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # Due 5 January 2026: the call (+3 days grace), herinnering after it, aanmaning, ingebrekestelling, incasso
@@ -265,13 +265,7 @@ def _sigkill(pids: list[int]) -> None:
 def prepare_home(home: Path, invoices: int, database_url: str | None) -> config.Installation:
     (home / "settings.toml").write_text(f'instance = "chaos"\nprefect_port = {free_port()}\n', encoding="utf-8")
     (home / "policies.toml").write_text(POLICY, encoding="utf-8")
-    # The 2026 rate rows confirmed, as a careful user does: the letters state interest.
-    rows = [CONFIRMATIONS_HEADER] + [
-        f"{table},{rate.effective_from.isoformat()},{rate.percent},chaos,2026-01-01T00:00:00+00:00"
-        for table in ("commercial", "non-commercial") for rate in load_rates(table) if not rate.verified
-    ]
-    (home / "law").mkdir()
-    (home / "law" / CONFIRMATIONS_FILE).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    confirm_packaged_rates(home, by="chaos")  # the letters state interest, as a careful user has it
     if database_url:
         os.environ["DUNNING_DATABASE_URL"] = database_url
     else:

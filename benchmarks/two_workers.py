@@ -49,10 +49,10 @@ from benchmarks.common import postgres_database  # noqa: E402
 from dunning.casework import importer  # noqa: E402
 from dunning.cli import engine  # noqa: E402
 from dunning.domain.time import AMSTERDAM  # noqa: E402
-from dunning.law.rates import CONFIRMATIONS_FILE, CONFIRMATIONS_HEADER, load_rates  # noqa: E402
 from dunning.messaging.mailsink import MailSink, free_port  # noqa: E402
 from dunning.storage import clock, config, db  # noqa: E402
 from dunning.storage.models import Invoice  # noqa: E402
+from tests.support.law import confirm_packaged_rates  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PREFECT_DATABASE = "prefect_bench"
@@ -113,13 +113,7 @@ def prepare_home(home: Path, database_url: str, invoices: int) -> config.Install
     port = free_port()
     (home / "settings.toml").write_text(f'instance = "bench"\nprefect_port = {port}\n', encoding="utf-8")
     (home / "policies.toml").write_text(POLICY, encoding="utf-8")
-    # The 2026 rate rows confirmed, as a careful user does (`dunning law confirm-rate`): the letters state interest.
-    rows = [CONFIRMATIONS_HEADER] + [
-        f"{table},{rate.effective_from.isoformat()},{rate.percent},bench,2026-01-01T00:00:00+00:00"
-        for table in ("commercial", "non-commercial") for rate in load_rates(table) if not rate.verified
-    ]
-    (home / "law").mkdir()
-    (home / "law" / CONFIRMATIONS_FILE).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    confirm_packaged_rates(home, by="bench")  # the letters state interest, as a careful user has it
     os.environ["DUNNING_DATABASE_URL"] = database_url
     inst = config.load(home)
     db.migrate(inst)
