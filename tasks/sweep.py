@@ -307,7 +307,7 @@ def restart_due(run: FailedRun, now: datetime, changed_at: datetime | None) -> b
 async def failed_runs(client: PrefectClient, inst: Installation,
                       types: tuple[StateType, ...] = (StateType.FAILED, StateType.CRASHED)) -> list[FailedRun]:
     """The invoice runs of this installation that ended in one of `types` and are still the run of an open
-    case, oldest first."""
+    case, by invoice number (runs that failed together would otherwise come in whichever order they started)."""
     runs: list[FlowRun] = []
     while True:  # the server answers at most a page at a time
         page = await client.read_flow_runs(
@@ -336,7 +336,7 @@ async def failed_runs(client: PrefectClient, inst: Installation,
             failed_at=run.state.timestamp, error=redact(message[0], secrets)[:300],
             failures=sum(1 for st in states if st.type in (StateType.FAILED, StateType.CRASHED)),
         ))
-    return found
+    return sorted(found, key=lambda f: f.invoice)
 
 
 async def restart(client: PrefectClient, run_id: str) -> None:
