@@ -8,17 +8,12 @@ PYTHONPATH). The installation a run belongs to comes from the worker's environme
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
-from prefect.client.schemas.objects import StateType
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
-from prefect.events.actions import ChangeFlowRunState
-from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
-from prefect.events.schemas.events import ResourceSpecification
 from prefect.exceptions import ObjectNotFound
 from prefect.workers.process import ProcessWorker
 
@@ -27,10 +22,9 @@ from dunning.domain.errors import UserError
 from dunning.storage.config import Installation
 
 REPO = Path(__file__).resolve().parents[1]
-# A run's process beats every HEARTBEAT_SECONDS (`dunning worker` sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY); one that
-# missed three beats without ending or suspending died with its machine (or its worker's process group).
+# A run's process beats every HEARTBEAT_SECONDS (`dunning worker` sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY); the sweep
+# restarts a Running run that went silent (dunning/domain/liveness.py): it died with its machine.
 HEARTBEAT_SECONDS = 30
-ZOMBIE_AUTOMATION = "dunning: a run whose process died is Crashed"
 
 
 def pool_name(inst: Installation) -> str:
@@ -82,32 +76,3 @@ def for_the_pool(inst: Installation) -> list[RunnerDeployment]:
 async def register(made: list[RunnerDeployment], pool: str) -> list[UUID]:
     """Create or update each deployment in the pool; returns their ids."""
     return [await deployment.aapply(work_pool_name=pool) for deployment in made]
-
-
-async def ensure_zombie_automation() -> None:
-    """A run under way when its machine died stays Running for ever: nothing is left to say otherwise. This
-    automation (Prefect's "detect zombie flows") marks it Crashed when its heartbeats stop, and the next sweep
-    restarts it from the top; the outbox keeps what it had sent from going out twice. A run that suspended (waits
-    for a date or a person) stops beating too, so Suspended and Paused count as an end here.
-
-    Not yet seen to work: benchmarks/two_workers.py --kill machine shows the beats arrive and stop, and the
-    automation never fire (Prefect 3.8.8)."""
-    async with get_client() as client:
-        if await client.read_automations_by_name(ZOMBIE_AUTOMATION):
-            return
-        await client.create_automation(AutomationCore(
-            name=ZOMBIE_AUTOMATION,
-            trigger=EventTrigger(
-                after={"prefect.flow-run.heartbeat"},
-                expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
-                        "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed", "prefect.flow-run.Suspended",
-                        "prefect.flow-run.Paused"},
-                match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
-                for_each={"prefect.resource.id"},
-                posture=Posture.Proactive,
-                threshold=1,
-                within=timedelta(seconds=3 * HEARTBEAT_SECONDS),
-            ),
-            actions=[ChangeFlowRunState(state=StateType.CRASHED, name="Crashed", force=False,
-                                        message=f"no heartbeat for {3 * HEARTBEAT_SECONDS} s: its process died")],
-        ))

@@ -23,12 +23,14 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 from prefect.flow_runs import resume_flow_run
-from prefect.states import Completed, Scheduled
+from prefect.states import Completed, Crashed, Scheduled
 from sqlalchemy import select
 
 from dunning.casework import invoices, policies, wakeups
 from dunning.domain.errors import UserError
+from dunning.domain.liveness import SILENT_FOR, silent_runs
 from dunning.law import rate_table_warnings
 from dunning.messaging import throttle
 from dunning.storage import clock, db
@@ -116,6 +118,11 @@ async def sweep_once(inst: Installation) -> SweepReport:
             await _close_if_decided_elsewhere(client, run_id)
             with db.transaction(inst) as s:
                 s.get_one(BankLine, line_id).flow_run_id = None  # looked at once: the run is over
+        for run in await _silent_running(client, inst):
+            # On record, in the run's history: why it went on from the top.
+            await client.set_flow_run_state(run.id, Crashed(message=SILENT_MESSAGE), force=True)
+            await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
+            report.restarted[run.name] = str(run.id)
         for run in [*await _crashed_runs(client, inst), *await _stuck_pending(client, inst)]:
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
             report.restarted[run.name] = str(run.id)
@@ -184,6 +191,7 @@ async def _crashed_runs(client: PrefectClient, inst: Installation) -> list:
 # A served runner or worker moves a run it took (Pending) to Running within seconds; one killed in between leaves
 # it Pending for good (found by benchmarks/chaos.py: SIGKILL of the serve process just after a sweep resumed runs).
 STUCK_PENDING = timedelta(minutes=5)
+HEARTBEAT = "prefect.flow-run.heartbeat"
 
 
 async def _stuck_pending(client: PrefectClient, inst: Installation) -> list:
@@ -194,6 +202,42 @@ async def _stuck_pending(client: PrefectClient, inst: Installation) -> list:
     )
     since = datetime.now(UTC) - STUCK_PENDING  # the server's own (real) time, not the installation's clock
     return [r for r in runs if r.state is not None and r.state.timestamp is not None and r.state.timestamp <= since]
+
+
+SILENT_MESSAGE = (f"no heartbeat for {int(SILENT_FOR.total_seconds() // 60)} minutes: its process died with its "
+                  "machine or worker; the sweep restarts it")
+
+
+async def _silent_running(client: PrefectClient, inst: Installation) -> list[FlowRun]:
+    """Running runs whose process stopped beating (`dunning.domain.liveness`): a worker's machine that died."""
+    runs = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))),
+        deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[inst.instance])),
+    )
+    running_since = {str(r.id): r.state.timestamp for r in runs if r.state is not None and r.state.timestamp}
+    if not running_since:
+        return []
+    now = datetime.now(UTC)  # the server's own (real) time: beats are real, whatever the case's clock says
+    beats = await _last_beats(client, list(running_since), since=min(running_since.values()), until=now)
+    dead = set(silent_runs(running_since, beats, now, SILENT_FOR))
+    return [r for r in runs if str(r.id) in dead]
+
+
+async def _last_beats(client: PrefectClient, run_ids: list[str], since: datetime,
+                      until: datetime) -> dict[str, datetime]:
+    """Each run's latest heartbeat in [since, until]: one event per run (newest first, distinct by run)."""
+    page = await client.read_events(EventFilter(
+        occurred=EventOccurredFilter(since=since, until=until),  # type: ignore[arg-type]  # pendulum's DateTime
+        event=EventNameFilter(name=[HEARTBEAT]),
+        resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in run_ids], distinct=True),
+    ), limit=50)
+    last: dict[str, datetime] = {}
+    while True:
+        for event in page.events:
+            last.setdefault(event.resource.id.removeprefix("prefect.flow-run."), event.occurred)
+        if page.next_page is None:
+            return last
+        page = await client.read_events_page(str(page.next_page))
 
 
 async def wait_until_settled(run_ids: list[str], timeout: float = 180.0) -> dict[str, str]:

@@ -54,20 +54,37 @@ class TakenIn:
 def take_in(session: Session, file: str, records: Iterable[InvoiceRecord], now: datetime,
             default_kind: DebtorKind = DebtorKind.business) -> TakenIn:
     """Invoices first, then credit notes (a file may hold an invoice and the credit note against it). `records`
-    is iterated more than once and never held: a streamed export (`documents.spreadsheet.InvoiceRows`) keeps
-    memory flat however long it is. The first pass reads every record (the reader refuses a bad row) and checks
-    everything the books refuse, writing nothing; the next ones write in chunks: what is known already is read
-    in one query per chunk of numbers, what is new inserted in one statement per chunk."""
+    is never held: a streamed export (`documents.spreadsheet.InvoiceRows`) keeps memory flat however long it is.
+    One pass over the invoices, a chunk at a time: what the books refuse is looked for (an invoice moved to another
+    debtor or currency), and while nothing is refused the chunk is written (what is known already read in one
+    query per chunk of numbers, what is new inserted in one statement per chunk). A refusal is raised once the
+    whole file has been read, so a bad row the reader finds anywhere comes first; the caller's transaction takes
+    back what was written. Then the credit notes, checked before any is booked."""
     if iter(records) is records:  # an iterator can be read once only
         records = list(records)
     report = TakenIn()
-    has_credit_notes = _check(session, file, records)
     debtor_ids: dict[str, int] = {}
-    for chunk in _batches((r for r in records if r.kind is DocumentKind.invoice), BULK):
-        _take_in_invoices(session, file, chunk, debtor_ids, now, default_kind, report)
-        report.pdfs |= {r.number: r.pdf for r in chunk if r.pdf is not None}
-    if has_credit_notes:
-        for chunk in _batches((r for r in records if r.kind is DocumentKind.credit_note), BULK):
+    move: DocumentError | None = None
+    # Credit notes are few: what each credits, and the owner the file gives that invoice (an invoice after its
+    # credit note is found in this pass; one before it, in another pass only when the books lack it).
+    credits: list[InvoiceRecord] = []
+    owners: dict[str, str] = {}
+    for chunk in _batches(records, BULK):
+        bills = [r for r in chunk if r.kind is DocumentKind.invoice]
+        credits += [r for r in chunk if r.kind is DocumentKind.credit_note]
+        targets = {r.credits_invoice for r in credits if r.credits_invoice is not None}
+        owners |= {r.number: r.debtor.number for r in bills if r.number in targets}
+        if move is None:
+            known = _known_owners(session, {r.number for r in bills})
+            move = next((m for r in bills if r.number in known and (m := _moved(file, r, *known[r.number]))), None)
+        if move is None and bills:
+            _take_in_invoices(session, file, bills, debtor_ids, now, default_kind, report)
+            report.pdfs |= {r.number: r.pdf for r in bills if r.pdf is not None}
+    if move is not None:
+        raise move
+    if credits:
+        _check_credits(session, file, records, credits, owners)
+        for chunk in _batches(credits, BULK):
             _debtors(session, chunk, debtor_ids, default_kind, report)
             _accounts(session, chunk, debtor_ids)
             for record in chunk:
@@ -152,28 +169,11 @@ def _known_owners(session: Session, numbers: set[str]) -> dict[str, tuple[str, s
     return owners
 
 
-def _check(session: Session, file: str, records: Iterable[InvoiceRecord]) -> bool:
-    """What the books refuse, found before anything is written, in one pass that holds a chunk at a time: an
-    invoice moved to another debtor or currency, a credit note on an invoice that is not there or is another
-    debtor's. A bad row the reader finds comes first (as when a file was read whole before it was taken in);
-    then the first move, then the first wrong credit note. Whether there are credit notes at all."""
-    move: DocumentError | None = None
-    # Credit notes are few: what each credits, and the owner the file gives that invoice (an invoice after its
-    # credit note is found in this pass; one before it, in another pass only when the books lack it).
-    credits: list[InvoiceRecord] = []
-    owners: dict[str, str] = {}
-    for chunk in _batches(records, BULK):
-        bills = [r for r in chunk if r.kind is DocumentKind.invoice]
-        credits += [r for r in chunk if r.kind is DocumentKind.credit_note]
-        targets = {r.credits_invoice for r in credits if r.credits_invoice is not None}
-        owners |= {r.number: r.debtor.number for r in bills if r.number in targets}
-        if move is None:
-            known = _known_owners(session, {r.number for r in bills})
-            for record in bills:
-                if move is None and record.number in known:
-                    move = _moved(file, record, *known[record.number])
-    if move is not None:
-        raise move
+def _check_credits(session: Session, file: str, records: Iterable[InvoiceRecord], credits: list[InvoiceRecord],
+                   owners: dict[str, str]) -> None:
+    """A credit note on an invoice that is neither in the books nor in the file, or that is another debtor's:
+    the first such refused, naming its row. `owners`: the file's invoices that credit notes read before them
+    credit, with their debtor."""
     targets = {r.credits_invoice for r in credits if r.credits_invoice is not None}
     known_owners = {n: debtor for n, (debtor, _currency) in _known_owners(session, targets).items()}
     if missing := targets - known_owners.keys() - owners.keys():
@@ -189,7 +189,6 @@ def _check(session: Session, file: str, records: Iterable[InvoiceRecord]) -> boo
         if owner != record.debtor.number:
             raise _refusal(file, record, "credits_invoice", f"credits invoice {record.credits_invoice} of debtor "
                            f"{owner}, not of {record.debtor.number}")
-    return bool(credits)
 
 
 def _debtors(session: Session, records: list[InvoiceRecord], ids: dict[str, int], default_kind: DebtorKind,

@@ -54,7 +54,6 @@ def deploy(
     async def _deploy() -> int:
         await work_pool.ensure_pool(name, pool_limit)
         await throttle.set_email_limit(inst, per_minute)
-        await work_pool.ensure_zombie_automation()
         return len(await work_pool.register(made, name))
 
     count = engine_call(lambda: asyncio.run(_deploy()), inst)
@@ -80,7 +79,7 @@ def worker(
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     # Prefect's default is 10 s: a resumed run (a person's answer) would wait that long for a worker.
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
-    # Each run's process beats, so a run whose machine died is found and restarted (deployments/pool.py).
+    # Each run's process beats, so the sweep finds and restarts a run whose machine died (dunning/domain/liveness.py).
     env.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
     # Prefect's process worker with one fix for runs resumed at once (deployments/worker.py says which).
     args = [sys.executable, "-m", "deployments.worker", "--pool", pool or pool_name(inst), "--limit", str(limit),

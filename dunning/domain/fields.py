@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 
 from dunning.domain.errors import InvalidInput
@@ -19,6 +20,8 @@ LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Free text (a note, a reason) may have line breaks and tabs, nothing else of the kind.
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # RFC 1035 / RFC 1123 host name label.
+# RFC 5322's dot-atom: a local part the stdlib parser accepts without a word (most addresses), asked of it no more.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -53,9 +56,11 @@ def email_address_problem(addr: str) -> str | None:
     labels = domain.split(".")
     if len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
         return f"has an invalid domain {domain!r}"
+    if _DOT_ATOM.fullmatch(local):
+        return None
     try:
         Address(addr_spec=addr)  # the stdlib parser has the final word on the local part's syntax
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, HeaderParseError) as error:  # the parser's own error is none of the others
         return f"is not a valid address ({error})"
     return None
 

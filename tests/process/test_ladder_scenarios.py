@@ -154,3 +154,36 @@ def test_a_run_left_pending_by_a_runner_that_died_is_given_back_and_goes_on(engi
     run = engine.run_state("K-1")
     assert (run["id"], run["type"]) == (paused["id"], "PAUSED"), "its own run, waiting again"
     assert len(engine.subjects()) == 1, "replayed: nothing sent twice"
+
+
+def test_a_run_whose_process_stopped_beating_is_restarted_and_one_that_never_beat_is_left_alone(engine, monkeypatch):
+    # A worker's machine died mid-run: the run stays Running on the server for ever unless someone says otherwise.
+    # Its heartbeats tell: one that beat and went silent died; one that never beat (the embedded engine's runs do
+    # not) is not judged.
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    import tasks.sweep
+
+    engine.import_csv([row("Z-1", "ZOMBIE", "business", "z@example.com")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("call", "Z-1", "--not-reached")
+    paused = engine.run_state("Z-1")
+    assert paused["type"] == "PAUSED" and len(engine.subjects()) == 1
+    engine.api_call(f"/flow_runs/{paused['id']}/set_state",
+                    {"state": {"type": "RUNNING", "name": "Running"}, "force": True})
+    monkeypatch.setattr(tasks.sweep, "SILENT_FOR", timedelta(0))
+
+    assert "Z-1: restarted" not in engine.sweep(), "never beat: not judged"
+    assert engine.run_state("Z-1")["type"] == "RUNNING"
+
+    beat = {"id": str(uuid.uuid4()), "occurred": datetime.now(UTC).isoformat(), "event": tasks.sweep.HEARTBEAT,
+            "resource": {"prefect.resource.id": f"prefect.flow-run.{paused['id']}"}}
+    engine.post_events([beat])
+    assert "Z-1: restarted" in engine.sweep()
+    run = engine.run_state("Z-1")
+    assert (run["id"], run["type"]) == (paused["id"], "PAUSED"), "its own run, waiting again"
+    history = engine.api_call(f"/flow_run_states/?flow_run_id={paused['id']}")
+    assert any(st["type"] == "CRASHED" and "no heartbeat" in (st.get("message") or "") for st in history)
+    assert len(engine.subjects()) == 1, "replayed: nothing sent twice"

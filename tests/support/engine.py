@@ -115,6 +115,23 @@ class Engine:
                 time.sleep(min(0.5 * attempt, 2.0))
         raise AssertionError("unreachable")
 
+    def post_events(self, events: list[dict]) -> None:
+        """Events as a run's process emits them (a heartbeat, say), once the server has stored them all."""
+        request = urllib.request.Request(self.api + "/events", data=json.dumps(events).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+        wanted = {e["id"] for e in events}
+        since = min(e["occurred"] for e in events)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the server's event persister writes them in batches
+            page = self.api_call("/events/filter", {"filter": {"id": {"id": sorted(wanted)},
+                                                                "occurred": {"since": since}}, "limit": 50})
+            if {e["id"] for e in page["events"]} == wanted:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"the Prefect server did not store the events {sorted(wanted)}")
+
     def subjects(self) -> list[str]:
         return [str(m["Subject"]).strip() for m in self.sink.messages()]
 

@@ -54,6 +54,8 @@ def _server(home: Path, database: str) -> Iterator[str]:
         "PREFECT_API_URL": url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_DATABASE_CONNECTION_URL": database,
+        # Events (heartbeats a test posts) readable within half a second, not the default five.
+        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.5",
         # Background services no test relies on, writing to the server's database all the same: the
         # scheduler (tests start every run themselves; DUNNING_SWEEP_SECONDS=0), late-run marking, the worker
         # foreman, the lease repossessor, cancellation clean-up, vacuuming. Events, task runs, automations and

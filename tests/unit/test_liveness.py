@@ -1,0 +1,30 @@
+from datetime import UTC, datetime, timedelta
+
+from dunning.domain.liveness import SILENT_FOR, silent_runs
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+STARTED = NOW - timedelta(hours=1)
+
+
+def test_a_run_that_stopped_beating_for_the_silent_time_is_dead():
+    assert silent_runs({"a": STARTED}, {"a": NOW - SILENT_FOR}, NOW) == ["a"]
+
+
+def test_a_run_that_beat_within_the_silent_time_lives():
+    assert silent_runs({"a": STARTED}, {"a": NOW - SILENT_FOR + timedelta(seconds=1)}, NOW) == []
+
+
+def test_a_run_that_never_beat_is_not_judged():
+    # The embedded engine's runs do not beat, and a run that has only just started has not beaten yet.
+    assert silent_runs({"a": STARTED}, {}, NOW) == []
+
+
+def test_beats_from_before_the_run_last_started_running_do_not_count():
+    # A run resumed after weeks of waiting: the beats of its earlier wake-up say nothing about this one.
+    assert silent_runs({"a": NOW - timedelta(seconds=10)}, {"a": NOW - timedelta(days=7)}, NOW) == []
+
+
+def test_several_runs_are_judged_each_on_its_own():
+    running = {"dead": STARTED, "alive": STARTED, "quiet": STARTED}
+    beats = {"dead": NOW - timedelta(minutes=30), "alive": NOW - timedelta(seconds=20)}
+    assert silent_runs(running, beats, NOW) == ["dead"]
