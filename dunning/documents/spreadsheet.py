@@ -477,6 +477,9 @@ class _Columns:
                  required: Sequence[str]):
         self.file, self.mapping, self.fields, self.required = table.file, mapping, fields, frozenset(required)
         self.width = len(table.header)
+        # A column without a name: harmless while empty (a trailing delimiter, a spacer), refused where a row
+        # has a value in it, or that value would be lost without a word.
+        self.unnamed = [i for i, header in enumerate(table.header) if not header.strip()]
         self.index: dict[str, int] = {}
         self.labels: dict[str, str] = {}
         defaults = mapping.defaults if mapping else {}
@@ -518,6 +521,10 @@ class _Columns:
     def _check_width(self, line: int, fields: list[str]) -> None:
         if len(fields) > self.width and any(map(str.strip, fields[self.width:])):  # empty: a trailing delimiter
             raise RowError(self.file, line, None, "more fields than the header has columns")
+        for i in self.unnamed:
+            if i < len(fields) and fields[i].strip():
+                raise RowError(self.file, line, None, f"a value ({fields[i].strip()[:40]!r}) in column {i + 1}, "
+                               "which has no name in the header: name the column or leave it empty")
 
     def row(self, line: int, fields: list[str]) -> _Row:
         self._check_width(line, fields)

@@ -242,6 +242,44 @@ def test_an_invoice_moved_to_another_debtor_is_refused_and_nothing_changes(insta
     assert database_contents(installation) == before
 
 
+def test_a_move_found_after_rows_were_written_leaves_the_database_as_it_was(installation, tmp_path, monkeypatch):
+    # The file is checked and written in one pass, a chunk at a time: what the earlier chunks wrote is taken back.
+    from dunning.casework import books
+
+    monkeypatch.setattr(books, "BULK", 1)
+    run_import(installation, write_csv(tmp_path / "first.csv", JAN))
+    before = database_contents(installation)
+    fresh = {**JAN, "invoice_number": "F-2026-777", "debtor_number": "D-777", "debtor_name": "Nieuw BV"}
+    path = write_csv(tmp_path / "second.csv", fresh, {**JAN, "debtor_number": "D-999"})
+    with pytest.raises(UserError, match=rf"^{path}:3:debtor_number: invoice F-2026-001 belongs to debtor D-100"):
+        run_import(installation, path)
+    assert database_contents(installation) == before
+
+
+def test_a_bad_row_anywhere_is_named_before_a_move_found_earlier(installation, tmp_path, monkeypatch):
+    from dunning.casework import books
+
+    monkeypatch.setattr(books, "BULK", 1)
+    run_import(installation, write_csv(tmp_path / "first.csv", JAN))
+    bad_date = {**JAN, "invoice_number": "F-2026-778", "due_date": "2026-13-01"}
+    path = write_csv(tmp_path / "second.csv", {**JAN, "debtor_number": "D-999"}, bad_date)
+    with pytest.raises(UserError, match=rf"^{path}:3:due_date: not a date"):
+        run_import(installation, path)
+
+
+def test_a_column_without_a_name_is_left_alone_while_empty_and_refused_with_a_value(installation, tmp_path):
+    header = ",".join(COLUMNS)
+    line = csv_line(JAN)
+    path = tmp_path / "trailing.csv"
+    path.write_text(f"{header},\n{line},\n", encoding="utf-8")  # an export that ends every line with a delimiter
+    assert run_import(installation, path).invoices_added == 1
+    path = tmp_path / "spacer.csv"
+    path.write_text(f"{header},\n{line},kept?\n", encoding="utf-8")
+    with pytest.raises(UserError, match=rf"^{path}:2: a value \('kept\?'\) in column {len(COLUMNS) + 1}, which has "
+                       "no name in the header"):
+        run_import(installation, path)
+
+
 def test_missing_column_names_the_column(installation, tmp_path):
     path = tmp_path / "invoices.csv"
     path.write_text("invoice_number,debtor_number\nF-1,D-1\n", encoding="utf-8")
