@@ -252,6 +252,7 @@ BAD_INPUTS: list[Bad] = [
     csv_field("debtor_kind", "alien"),
     csv_field("email", "not-an-email"),
     csv_field("email", "a@b@c.nl"),
+    csv_field("email", "<jan|@example.nl"),  # once a traceback: the stdlib parser's own error
     csv_field("invoice_number", ""),
     csv_field("invoice_number", "x" * 51),
     csv_field("debtor_name", "x" * 201),
