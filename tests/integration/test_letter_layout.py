@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from dunning.messaging.letters import COMPACT, Paragraph, parse_letter, render_letter_pdf
+from dunning.messaging.letter_parts import COMPACT, Paragraph
+from dunning.messaging.letters import parse_letter, render_letter_pdf
 from dunning.messaging.templating import STEPS, render_letter_markup
 from tests.unit.test_letter_wording import context
 

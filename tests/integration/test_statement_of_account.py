@@ -351,7 +351,8 @@ def test_preview_files_are_not_written_for_a_channel_that_cannot_carry_it(instal
 
 def test_a_long_statement_letter_keeps_its_tables_above_the_footer():
     from dunning.bank.references import payment_reference
-    from dunning.messaging.letters import BOTTOM, render_letter_pdf
+    from dunning.messaging.letter_parts import BOTTOM
+    from dunning.messaging.letters import render_letter_pdf
 
     numbers = [f"F-2026-{n:04d}" for n in range(40)]
     listed = [{"number": n, "issue_date": date(2026, 9, 1), "due_date": date(2026, 10, 1), "amount": Decimal("100.00"),

@@ -13,7 +13,8 @@ import pytest
 from dunning.casework.policies import policy_for
 from dunning.domain.errors import UserError
 from dunning.domain.statement import state_claim
-from dunning.messaging.letters import Paragraph, parse_letter
+from dunning.messaging.letter_parts import Paragraph
+from dunning.messaging.letters import parse_letter
 from dunning.messaging.templating import STEPS, FieldError, render_email, render_letter_markup
 from dunning.storage import config
 from dunning.storage.config import Creditor, Signatory
