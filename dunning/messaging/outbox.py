@@ -122,7 +122,8 @@ def next_attempt(session: Session, invoice: Invoice, step: Step, channel: Channe
 
 
 def refuse(
-    session: Session, invoice: Invoice, step: Step, channel: Channel, now: datetime, reason: str, attempt: int = 1
+    session: Session, invoice: Invoice, step: Step, channel: Channel, now: datetime, reason: str, attempt: int = 1,
+    smtp_code: int | None = None, recipient: str | None = None,
 ) -> None:
     """A message that cannot go out (no usable address, data no message can carry): the ladder moves on, the
     dossier says why."""
@@ -137,10 +138,27 @@ def refuse(
             attempt=attempt,
             created_at=now,
             status=OutboxStatus.queued,
+            recipient=recipient,
         )
         session.add(message)
         session.flush()
-    refuse_in_place(session, message, invoice, now, reason)
+    refuse_in_place(session, message, invoice, now, reason, smtp_code)
+
+
+# The mail server's answers that say the address itself is wrong (mailbox unknown or unavailable, not local, name
+# not allowed): no later message to it fares better. A 554 may be about the message (a spam filter) and is not kept.
+ADDRESS_REFUSED = (550, 551, 553)
+
+
+def refused_address(session: Session, debtor_id: int, address: str) -> OutboxMessage | None:
+    """The latest e-mail to this debtor at `address` that the mail server refused for the address's sake."""
+    return session.scalars(
+        select(OutboxMessage).join(Invoice, OutboxMessage.invoice_id == Invoice.id)
+        .where(Invoice.debtor_id == debtor_id, OutboxMessage.channel == Channel.email,
+               OutboxMessage.status == OutboxStatus.refused, OutboxMessage.smtp_code.in_(ADDRESS_REFUSED),
+               OutboxMessage.recipient == address)
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(1)
+    ).first()
 
 
 def claim(session: Session, group: list[OutboxMessage], now: datetime) -> bool:

@@ -120,6 +120,14 @@ def prepare_email(session: Session, inst: Installation, invoice: Invoice, step: 
         held = _held(session, inst, invoice, step, now)
         if held is not None:
             return held
+        if (earlier := outbox.refused_address(session, invoice.debtor.id, invoice.debtor.email)) is not None:
+            # Refused for the address's sake before: not offered to it again (the step goes by letter, as then)
+            # until the books give the debtor another address.
+            reason = (f"the mail server refused {invoice.debtor.email} before ({earlier.smtp_code}, "
+                      f"{earlier.key}); not tried again until the address changes")
+            outbox.refuse(session, invoice, step, Channel.email, now, reason, attempt, earlier.smtp_code,
+                          invoice.debtor.email)
+            return Settled(OutboxStatus.refused.value, reason)
         try:
             message = queue_email(session, inst, invoice, step, now, attempt)
         except FieldError as error:

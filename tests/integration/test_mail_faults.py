@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from prefect.logging import disable_run_logger
@@ -29,7 +30,7 @@ from dunning.messaging.mailer import (
 from dunning.messaging.mailsink import free_port
 from dunning.storage import clock, db
 from dunning.storage.config import Installation
-from dunning.storage.models import Debtor, OutboxMessage
+from dunning.storage.models import Debtor, Invoice, OutboxMessage
 from tasks import runtime
 from tasks.messages import _soon_again, send_step
 from tests.support.cli import run
@@ -197,6 +198,47 @@ def test_a_refused_email_without_a_postal_address_says_nothing_went_and_is_shown
     with db.transaction(installation) as s:
         s.scalars(select(Debtor)).one().email = "jan.de.vries@example.invalid"
     assert _overview(installation)["mail_refused"] == []
+
+
+@on_sqlite
+def test_an_address_the_mail_server_refused_is_not_offered_again_and_a_corrected_one_is(installation, server):
+    # An earlier step's e-mail (of a paid invoice, so not combined) was refused: mailbox unknown.
+    herinnering_due(installation, "F-1")
+    with db.transaction(installation) as s:
+        debtor = s.scalars(select(Debtor)).one()
+        earlier = Invoice(number="F-0", debtor=debtor, issue_date=NOW.date(), due_date=NOW.date(),
+                          amount=Decimal("10.00"), currency="EUR", closed_reason="paid")
+        s.add(earlier)
+        s.flush()
+        outbox.refuse(s, earlier, HERINNERING, Channel.email, NOW, "550 5.1.1 mailbox unknown", smtp_code=550,
+                      recipient="jan@example.invalid")
+
+    assert _attempt(installation, _settings(server.port), NOW).status == "refused"
+    assert server.connections == 0, "not offered to the refused address again"
+    row = _row(installation)
+    assert (row.status, row.smtp_code, row.recipient) == (OutboxStatus.refused, 550, "jan@example.invalid")
+    assert "not tried again until the address changes" in row.last_error
+    with db.transaction(installation) as s:
+        assert sending.letter_instead(s, invoices.get(s, "F-1"), HERINNERING, NOW), "by letter, as then"
+
+    with db.transaction(installation) as s:  # the books give another address: the next step's e-mail goes to it
+        s.scalars(select(Debtor)).one().email = "jan.de.vries@example.invalid"
+        assert outbox.refused_address(s, debtor.id, "jan.de.vries@example.invalid") is None
+
+
+@on_sqlite
+def test_a_refusal_for_the_message_not_the_address_does_not_stop_the_next_one(installation, server):
+    herinnering_due(installation, "F-1")
+    with db.transaction(installation) as s:
+        debtor = s.scalars(select(Debtor)).one()
+        earlier = Invoice(number="F-0", debtor=debtor, issue_date=NOW.date(), due_date=NOW.date(),
+                          amount=Decimal("10.00"), currency="EUR", closed_reason="paid")
+        s.add(earlier)
+        s.flush()
+        outbox.refuse(s, earlier, HERINNERING, Channel.email, NOW, "554 5.7.1 rejected as spam", smtp_code=554,
+                      recipient="jan@example.invalid")
+    assert _attempt(installation, _settings(server.port), NOW) == "sent"
+    assert server.connections == 1
 
 
 @on_sqlite

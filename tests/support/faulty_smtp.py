@@ -72,6 +72,10 @@ class FaultySmtp:
     def arrivals(self, message_id: str | None) -> int:
         return sum(1 for m in self.received() if _message_id(m) == message_id)
 
+    def subjects(self) -> list[str]:
+        """The subjects of what arrived, in order (as the tests' mail sink gives them: `Engine.subjects`)."""
+        return [str(email.message_from_bytes(m, policy=policy.default)["Subject"]).strip() for m in self.received()]
+
     def __enter__(self) -> FaultySmtp:
         self.port = free_port(self.host)
         self._controller = _Controller(self, _Handler(self), hostname=self.host, port=self.port,
