@@ -200,18 +200,24 @@ def test_a_refused_email_without_a_postal_address_says_nothing_went_and_is_shown
     assert _overview(installation)["mail_refused"] == []
 
 
-@on_sqlite
-def test_an_address_the_mail_server_refused_is_not_offered_again_and_a_corrected_one_is(installation, server):
-    # An earlier step's e-mail (of a paid invoice, so not combined) was refused: mailbox unknown.
-    herinnering_due(installation, "F-1")
-    with db.transaction(installation) as s:
+def _refused_before(inst: Installation, code: int, reply: str) -> int:
+    """The herinnering of F-1 due, and an earlier e-mail to the same debtor at the same address refused with
+    `code` (of a paid invoice, so not combined with it); the debtor's id."""
+    herinnering_due(inst, "F-1")
+    with db.transaction(inst) as s:
         debtor = s.scalars(select(Debtor)).one()
         earlier = Invoice(number="F-0", debtor=debtor, issue_date=NOW.date(), due_date=NOW.date(),
                           amount=Decimal("10.00"), currency="EUR", closed_reason="paid")
         s.add(earlier)
         s.flush()
-        outbox.refuse(s, earlier, HERINNERING, Channel.email, NOW, "550 5.1.1 mailbox unknown", smtp_code=550,
+        outbox.refuse(s, earlier, HERINNERING, Channel.email, NOW, reply, smtp_code=code,
                       recipient="jan@example.invalid")
+        return debtor.id
+
+
+@on_sqlite
+def test_an_address_the_mail_server_refused_is_not_offered_again_and_a_corrected_one_is(installation, server):
+    debtor_id = _refused_before(installation, 550, "550 5.1.1 mailbox unknown")
 
     assert _attempt(installation, _settings(server.port), NOW).status == "refused"
     assert server.connections == 0, "not offered to the refused address again"
@@ -223,20 +229,12 @@ def test_an_address_the_mail_server_refused_is_not_offered_again_and_a_corrected
 
     with db.transaction(installation) as s:  # the books give another address: the next step's e-mail goes to it
         s.scalars(select(Debtor)).one().email = "jan.de.vries@example.invalid"
-        assert outbox.refused_address(s, debtor.id, "jan.de.vries@example.invalid") is None
+        assert outbox.refused_address(s, debtor_id, "jan.de.vries@example.invalid") is None
 
 
 @on_sqlite
 def test_a_refusal_for_the_message_not_the_address_does_not_stop_the_next_one(installation, server):
-    herinnering_due(installation, "F-1")
-    with db.transaction(installation) as s:
-        debtor = s.scalars(select(Debtor)).one()
-        earlier = Invoice(number="F-0", debtor=debtor, issue_date=NOW.date(), due_date=NOW.date(),
-                          amount=Decimal("10.00"), currency="EUR", closed_reason="paid")
-        s.add(earlier)
-        s.flush()
-        outbox.refuse(s, earlier, HERINNERING, Channel.email, NOW, "554 5.7.1 rejected as spam", smtp_code=554,
-                      recipient="jan@example.invalid")
+    _refused_before(installation, 554, "554 5.7.1 rejected as spam")
     assert _attempt(installation, _settings(server.port), NOW) == "sent"
     assert server.connections == 1
 
