@@ -3,6 +3,7 @@ by the real engine while its processes are killed with SIGKILL at random moments
 at the end, what arrived is counted.
 
     .venv/bin/python -m benchmarks.chaos [--invoices 100] [--kills 20] [--seed 1] [--postgres URL]
+                                         [--stages 1-5] [--plan TARGET/TRIGGER,...] [--json] [--keep]
 
 The engine is the pieces `dunning run` starts (dunning/cli/engine.py): a Prefect server on SQLite, the served
 deployments (`deployments.serve`, each invoice run a `prefect.engine` child process) and a mail sink (aiosmtpd)
@@ -19,17 +20,19 @@ runs (mid-resume), or a random few hundred milliseconds into a round (mid-transa
 kill what was killed is started again; the sweep restarts runs marked Crashed, and `dunning retry --all` runs
 that failed (as a person would). Checked at the end: each Message-ID once at the sink, each sent outbox row's
 evidence exactly once (the dossier entry with the row's key), a row sent without reaching the sink (lost), rows
-left `sending` (in doubt, not resent), and where every invoice stands. Exit 1 on a duplicate or a lost entry."""
+left `sending` (in doubt, not resent), and where every invoice stands. Exit 1 on a duplicate or a lost entry.
+
+The short form in the test suite (tests/flows/test_chaos.py): a few invoices, the ladder's first stages
+(--stages) and the kills chosen (--plan), among them "in-data": the sink holds its answer to a message until the
+process sending it is killed, so that one dies between sending and recording for certain."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +44,6 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +52,23 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from benchmarks.common import postgres_database  # noqa: E402
-from dunning.casework import importer  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    dunning,
+    engine_env,
+    import_invoices,
+    invoice_row,
+    make_home,
+    postgres_database,
+    set_clock,
+    sigkill,
+    wait_for_deployments,
+)
 from dunning.cli import engine  # noqa: E402
 from dunning.domain.kinds import OutboxStatus  # noqa: E402
-from dunning.domain.time import AMSTERDAM  # noqa: E402
-from dunning.messaging.mailsink import MailSink, free_port  # noqa: E402
-from dunning.storage import clock, config, db  # noqa: E402
+from dunning.messaging.mailsink import MailSink  # noqa: E402
+from dunning.storage import config, db  # noqa: E402
 from dunning.storage.models import DossierEntry, Invoice, OutboxMessage  # noqa: E402
-from tests.support.law import confirm_packaged_rates  # noqa: E402
 
-BIN = Path(sys.executable).parent
 # Due 5 January 2026: the call (+3 days grace), herinnering after it, aanmaning, ingebrekestelling, incasso
 # announcement, the hand-off 7 days later (tests/support/ladder.py).
 STAGES = ("2026-01-09T10:00", "2026-01-26T10:00", "2026-02-10T10:00", "2026-03-10T10:00", "2026-03-18T10:00")
@@ -71,7 +79,7 @@ late_payer_invoices = 0
 SETTLED = {"PAUSED", "COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 SETTLE_SECONDS = 240.0  # a round's runs not settled by then are reported as stuck (never resumed)
 TARGETS = (("run", 4), ("runs", 2), ("serve", 2), ("server", 2))
-TRIGGERS = (("after-data", 4), ("mid-resume", 3), ("delay", 3))
+TRIGGERS = (("after-data", 4), ("mid-resume", 3), ("delay", 3))  # and "in-data" and "idle", by --plan only
 
 
 @dataclass
@@ -88,11 +96,18 @@ class Kill:
 class Figures:
     kills: list[Kill] = field(default_factory=list)
     retries: int = 0  # `dunning retry --all` needed (failed runs)
+    told_crashed: int = 0  # answers whose `dunning` command said the run it resumed crashed
     crashed_restarted: int = 0
     stuck: dict[str, str] = field(default_factory=dict)  # run id -> its state when we stopped waiting
     cli_failures: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # what check() counted, for --json
+    where: dict[str, str] = field(default_factory=dict)  # each invoice: where it stands
+    quiet: bool = False  # --json: the progress on stderr
+
+    def say(self, line: str) -> None:
+        print(line, file=sys.stderr if self.quiet else sys.stdout, flush=True)
 
 
 class Engine:
@@ -105,24 +120,11 @@ class Engine:
         self.lock = threading.Lock()
 
     def start_server(self) -> None:
-        self.server = subprocess.Popen(
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.inst.prefect_port)],
-            env=self.env, stdout=(self.logs / "server.log").open("ab"), stderr=subprocess.STDOUT)
+        self.server = engine.start_prefect_server(self.inst, self.inst.prefect_port, self.logs / "server.log")
         engine.wait_for_health(self.inst.prefect_api_url, self.server, timeout=180)
 
     def start_serve(self) -> None:
-        self.serve = subprocess.Popen([sys.executable, "-m", "deployments.serve"], env=self.env, cwd=REPO,
-                                      stdout=(self.logs / "serve.log").open("ab"), stderr=subprocess.STDOUT)
-
-    def wait_for_deployments(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                api(self.inst, f"/deployments/name/collect-invoice/{self.inst.instance}")
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise TimeoutError("the served deployments were not registered in time")
+        self.serve = engine.start_serve(self.inst, self.logs / "serve.log")
 
     def run_processes(self) -> list[int]:
         """This installation's flow-run processes (`python -m prefect.engine`), the serve process's children and
@@ -138,6 +140,34 @@ class Engine:
                 continue
             if f"DUNNING_HOME={self.inst.home}".encode() in environ:
                 found.append(int(proc.name))
+        return found
+
+    def senders(self) -> list[int]:
+        """The flow-run processes with a connection open to the mail sink: those sending a message now."""
+        port = int(self.env["DUNNING_SMTP_PORT"])
+        sockets = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                rows = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:  # sl local_address rem_address st ... inode
+                fields = row.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # ESTABLISHED
+                    sockets.add(f"socket:[{fields[9]}]")
+        found = []
+        for pid in self.run_processes():
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(fd) in sockets:
+                        found.append(pid)
+                        break
+                except OSError:
+                    continue
         return found
 
     def kill(self, kill: Kill, rng: random.Random) -> None:
@@ -156,21 +186,24 @@ class Engine:
                 kill.note = f"no run process alive: {target} instead"
             kill.at = time.monotonic()
             if target == "run":
-                kill.killed = [rng.choice(runs)]
-                _sigkill(kill.killed)
+                sending = self.senders() if kill.trigger == "in-data" else []
+                if kill.trigger == "in-data" and not sending:
+                    kill.note = "no run process sending: one at random"
+                kill.killed = sending or [rng.choice(runs)]
+                sigkill(kill.killed)
             elif target == "runs":
                 kill.killed = runs
-                _sigkill(runs)
+                sigkill(runs)
             elif target == "serve":
                 assert self.serve is not None
                 kill.killed = [self.serve.pid]
-                _sigkill(kill.killed)
+                sigkill(kill.killed)
                 self.serve.wait()
                 self.start_serve()
             else:
                 assert self.server is not None
                 kill.killed = [self.server.pid]
-                _sigkill(kill.killed)
+                sigkill(kill.killed)
                 self.server.wait()
                 self.start_server()
             kill.target = target
@@ -190,12 +223,13 @@ class Engine:
     def stop(self) -> None:
         engine.stop(self.serve)
         engine.stop(self.server)
-        _sigkill(self.run_processes())  # orphans of a killed serve process
+        sigkill(self.run_processes())  # orphans of a killed serve process
 
 
 class Killer:
-    """Fires one armed kill: on the sink's next DATA (mid-send), when a run was just resumed (mid-resume), or a
-    random moment into the round; an armed kill not triggered stays armed into the next round."""
+    """Fires one armed kill: on the sink's next DATA (mid-send: right after it, or while the sink holds its answer
+    to the sender), when a run was just resumed (mid-resume), or a random moment into the round; an armed kill not
+    triggered stays armed into the next round."""
 
     def __init__(self, eng: Engine, rng: random.Random):
         self.eng, self.rng = eng, rng
@@ -203,13 +237,14 @@ class Killer:
         self.resumed = threading.Event()  # the sweep or a person just resumed runs
         self.force = threading.Event()  # nothing more will happen at this moment: fire now
         self.fired = threading.Event()
+        self.done = threading.Event()  # the kill fired and what it killed started again
         self.thread: threading.Thread | None = None
         self.armed: Kill | None = None
         self.error: BaseException | None = None
 
     def arm(self, kill: Kill) -> None:
         self.armed = kill
-        for event in (self.data, self.resumed, self.force, self.fired):
+        for event in (self.data, self.resumed, self.force, self.fired, self.done):
             event.clear()
         self.thread = threading.Thread(target=self._wait_and_fire, args=(kill,), daemon=True)
         self.thread.start()
@@ -218,8 +253,10 @@ class Killer:
         try:
             if kill.trigger == "delay":
                 self.force.wait(self.rng.uniform(0.5, 6.0))  # the runner's 2 s poll, then the run's own work
+            elif kill.trigger == "idle":
+                self.force.wait()  # a round with nothing to do: every run suspended
             else:
-                trigger = self.data if kill.trigger == "after-data" else self.resumed
+                trigger = self.data if kill.trigger in ("after-data", "in-data") else self.resumed
                 while not trigger.is_set() and not self.force.is_set():
                     time.sleep(0.005)
                 if not trigger.is_set():
@@ -230,6 +267,14 @@ class Killer:
             self.eng.kill(kill, self.rng)
         except BaseException as e:  # reported by the main thread
             self.error = e
+        finally:
+            self.done.set()
+
+    def holds_answer(self) -> bool:
+        """An in-data kill waits for the sink's next DATA: the sink answers the sender only after the kill, so the
+        sender dies knowing nothing of the server's acceptance (between sending and recording, for certain)."""
+        armed = self.armed
+        return armed is not None and armed.trigger == "in-data" and not self.fired.is_set()
 
     def collect(self, force: bool = False) -> Kill | None:
         """The armed kill once fired and what it killed started again; None while it waits for its moment."""
@@ -254,50 +299,19 @@ def api(inst: config.Installation, path: str, body: dict | None = None) -> Any:
         return json.loads(r.read() or b"null")
 
 
-def _sigkill(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def prepare_home(home: Path, invoices: int, database_url: str | None) -> config.Installation:
-    (home / "settings.toml").write_text(f'instance = "chaos"\nprefect_port = {free_port()}\n', encoding="utf-8")
-    (home / "policies.toml").write_text(POLICY, encoding="utf-8")
-    confirm_packaged_rates(home, by="chaos")  # the letters state interest, as a careful user has it
-    if database_url:
-        os.environ["DUNNING_DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DUNNING_DATABASE_URL", None)  # SQLite in the home
-    inst = config.load(home)
-    db.migrate(inst)
-    path = home / "invoices.csv"
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(importer.COLUMNS)
-        debtor, left = 0, 0
-        for n in range(invoices):
-            if left == 0:  # a new debtor: every fifth has three invoices, every other one is a business
-                debtor += 1
-                left = 3 if debtor % 5 == 0 else 1
-            left -= 1
-            kind = "business" if debtor % 2 else "consumer"
-            w.writerow([f"X-{n}", f"D-{debtor}", f"Debtor {debtor}", kind, f"d{debtor}@example.com",
-                        "+31 20 000 0000", "Dorpsstraat 1", "1234 AB", "Utrecht", "NL", "nl", "2025-12-06",
-                        "2026-01-05", f"{100 + 37 * n}.00", "EUR"])
-    with db.transaction(inst) as s:
-        importer.import_invoices(s, path)
+    inst = make_home(home, "chaos", database_url, POLICY)
+    rows, debtor, left = [], 0, 0
+    for n in range(invoices):
+        if left == 0:  # a new debtor: every fifth has three invoices, every other one is a business
+            debtor += 1
+            left = 3 if debtor % 5 == 0 else 1
+        left -= 1
+        kind = "business" if debtor % 2 else "consumer"
+        rows.append(invoice_row(f"X-{n}", f"D-{debtor}", f"Debtor {debtor}", kind, f"d{debtor}@example.com",
+                                f"{100 + 37 * n}.00"))
+    import_invoices(inst, rows)
     return inst
-
-
-def dunning(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "dunning"), *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-def set_clock(inst: config.Installation, moment: str) -> None:
-    with db.transaction(inst) as s:
-        clock.set_simulated(s, datetime.fromisoformat(moment).replace(tzinfo=AMSTERDAM))
 
 
 def run_ids(inst: config.Installation, numbers: list[str] | None = None) -> dict[str, str]:
@@ -365,11 +379,16 @@ def answer_tasks(env: dict[str, str], figures: Figures, resumed: threading.Event
                                         f"{done.stderr.strip()[-300:]}")
         else:
             answered.append(number)
+            figures.told_crashed += "Crashed" in done.stdout
             resumed.set()  # the run is resuming now: a mid-resume kill aims here
     return answered
 
 
-def plan_kill(rng: random.Random, stage: str) -> Kill:
+def plan_kill(rng: random.Random, stage: str, planned: list[tuple[str, str]]) -> Kill:
+    """The next kill of --plan, else a seeded pick."""
+    if planned:
+        return Kill(*planned.pop(0), stage)
+
     def pick(options: tuple[tuple[str, int], ...]) -> str:
         return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
 
@@ -377,14 +396,16 @@ def plan_kill(rng: random.Random, stage: str) -> Kill:
 
 
 def walk(inst: config.Installation, env: dict[str, str], eng: Engine, killer: Killer, rng: random.Random,
-         kills: int, figures: Figures) -> None:
-    for n, moment in enumerate(STAGES):
+         kills: int, figures: Figures, stages: Sequence[str] = STAGES,
+         planned: list[tuple[str, str]] | None = None) -> None:
+    planned = list(planned or [])
+    for n, moment in enumerate(stages):
         set_clock(inst, moment)
-        quota = round(kills * (n + 1) / len(STAGES))  # kills due by the end of this stage
+        quota = round(kills * (n + 1) / len(stages))  # kills due by the end of this stage
         idle_kills = 0
         for _round in range(60):
             if killer.thread is None and len(figures.kills) < quota:
-                killer.arm(plan_kill(rng, moment))
+                killer.arm(plan_kill(rng, moment, planned))
             report = sweep(inst, eng)
             figures.crashed_restarted += len(report.restarted)
             touched = list(report.touched.values())
@@ -405,8 +426,8 @@ def walk(inst: config.Installation, env: dict[str, str], eng: Engine, killer: Ki
             kill = killer.collect(force=not touched)
             if kill is not None:
                 figures.kills.append(kill)
-                print(f"  kill {len(figures.kills)}: {kill.target} ({kill.trigger}) at {moment}"
-                      f"{': ' + kill.note if kill.note else ''}", flush=True)
+                figures.say(f"  kill {len(figures.kills)}: {kill.target} ({kill.trigger}) at {moment}"
+                            f"{': ' + kill.note if kill.note else ''}")
                 continue  # whatever the kill left behind, the next sweep sees
             if touched:
                 continue
@@ -417,8 +438,7 @@ def walk(inst: config.Installation, env: dict[str, str], eng: Engine, killer: Ki
                 kill = Kill(rng.choice(("server", "serve")), "idle", moment)
                 eng.kill(kill, rng)
                 figures.kills.append(kill)
-                print(f"  kill {len(figures.kills)}: {kill.target} (idle, every run suspended) at {moment}",
-                      flush=True)
+                figures.say(f"  kill {len(figures.kills)}: {kill.target} (idle, every run suspended) at {moment}")
                 continue
             break
         else:
@@ -430,7 +450,9 @@ def check(inst: config.Installation, env: dict[str, str], sink: MailSink, figure
     with db.transaction(inst) as s:
         rows = s.scalars(select(OutboxMessage)).all()
         evidence = Counter(s.scalars(select(DossierEntry.key)).all())
-        entries = Counter((e.invoice_id, e.kind, e.channel) for e in s.scalars(select(DossierEntry)))
+        all_entries = s.scalars(select(DossierEntry)).all()
+        summaries = {e.key: e.summary for e in all_entries}
+        entries = Counter((e.invoice_id, e.kind, e.channel) for e in all_entries)
         invoices = s.scalars(select(Invoice).order_by(Invoice.id)).all()
         by_id = {i.id: i.number for i in invoices}
         rows_by_message: dict[str, list[OutboxMessage]] = {}
@@ -446,11 +468,23 @@ def check(inst: config.Installation, env: dict[str, str], sink: MailSink, figure
                 and at_sink[(r.message_id or "").strip()] == 0]
         unknown = [mid for mid in at_sink if mid not in rows_by_message]
         resent_in_doubt = [r.key for r in sending + in_doubt if at_sink[(r.message_id or "").strip()] > 1]
+        # A row in doubt is a person's to decide: its evidence must say so.
+        doubt_unsaid = [r.key for r in in_doubt if "unconfirmed" not in (summaries.get(r.key) or "")]
         # Evidence of a step by one channel more than once for one invoice (calls and notes may repeat).
         twice = {(by_id[i], kind, ch): n for (i, kind, ch), n in entries.items()
                  if n > 1 and kind not in ("call", "note", "approval")}
         where = _where(inst, s, invoices, sending, in_doubt)
     open_tasks = dunning(env, "tasks", "--json")
+    figures.where = where
+    figures.counts = {
+        "messages": sum(at_sink.values()), "message_ids": len(at_sink), "duplicates": len(duplicates),
+        "outbox_rows": len(rows), "sent": len(sent), "in_doubt": len(in_doubt), "sending": len(sending),
+        "resent_in_doubt": len(resent_in_doubt), "doubt_unsaid": len(doubt_unsaid),
+        "without_one_evidence": len(no_evidence), "lost": len(lost), "unknown_at_sink": len(unknown),
+        "evidence_twice": len(twice), "crashed_restarted": figures.crashed_restarted,
+        "told_crashed": figures.told_crashed, "retries": figures.retries,
+        "stuck": len(figures.stuck), "cli_failures": len(figures.cli_failures),
+    }
     figures.lines += [
         f"kills survived: {len(figures.kills)} ({_kinds(figures.kills)})",
         f"messages at the sink: {sum(at_sink.values())} ({len(at_sink)} Message-IDs); duplicates: {len(duplicates)}",
@@ -468,7 +502,9 @@ def check(inst: config.Installation, env: dict[str, str], sink: MailSink, figure
         figures.lines.append(f"open tasks left: {len(tasks)}")
     for what, found in (("duplicate at the sink", sorted(duplicates.items())),
                         ("sent without exactly one evidence entry", no_evidence), ("lost", lost),
-                        ("sent again though in doubt", resent_in_doubt), ("evidence twice", sorted(twice.items())),
+                        ("sent again though in doubt", resent_in_doubt),
+                        ("in doubt without saying so in the dossier", doubt_unsaid),
+                        ("evidence twice", sorted(twice.items())),
                         ("at the sink without an outbox row", unknown)):
         if found:
             figures.problems.append(f"{len(found)} {what}, e.g. {found[:3]}")
@@ -511,13 +547,24 @@ def _kinds(kills: list[Kill]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100)
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills", type=int, help="how many kills (default 20, or the --plan's)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", help="the app database on PostgreSQL: a server where we may create databases")
     parser.add_argument("--keep", action="store_true", help="keep DUNNING_HOME (its logs) and print where")
+    parser.add_argument("--stages", type=int, default=len(STAGES), choices=range(1, len(STAGES) + 1),
+                        help=f"the first N moments of the ladder only (default all {len(STAGES)}; 1: the call and "
+                             "the herinnering)")
+    parser.add_argument("--plan", type=_plan,
+                        help="the kills in this order instead of seeded picks, TARGET/TRIGGER,... (targets "
+                             f"{', '.join(t for t, _ in TARGETS)}; triggers {', '.join(t for t, _ in TRIGGERS)}, "
+                             "in-data: while the sink holds its answer, killing the process sending; idle: when a "
+                             "round finds nothing to do, every run suspended); --kills "
+                             "defaults to their number")
+    parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout, the progress on stderr")
     args = parser.parse_args(argv)
+    kills = args.kills if args.kills is not None else len(args.plan) if args.plan else 20
     rng = random.Random(args.seed)
-    figures = Figures()
+    figures = Figures(quiet=args.json)
     started = time.monotonic()
     with ExitStack() as stack:
         home = Path(tempfile.mkdtemp(prefix="dunning-chaos-")) if args.keep else \
@@ -529,10 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         logs = home / "logs"
         logs.mkdir()
         os.environ.pop("PREFECT_API_URL", None)
-        env = engine.child_env(inst) | {
-            "DUNNING_SMTP_PORT": str(sink.port), "DUNNING_SWEEP_SECONDS": "0", "DUNNING_BANK_INBOX_SECONDS": "0",
-            "DUNNING_INVOICE_INBOX_SECONDS": "0", "PREFECT_LOGGING_LEVEL": "INFO",
-        }
+        env = engine_env(inst, sink.port)
         os.environ.update(env)  # before anything imports Prefect: it reads its settings once
         inst = config.load(home)
         inst.prefect_home.mkdir(parents=True, exist_ok=True)
@@ -543,17 +587,20 @@ def main(argv: list[str] | None = None) -> int:
 
         def store_and_tell(data: bytes) -> Path:  # the sink's DATA hook: the mid-send kills aim here
             path = store(data)
+            hold = killer.holds_answer()
             killer.data.set()
+            if hold:
+                killer.done.wait(60)
             return path
 
         sink._store = store_and_tell  # type: ignore[method-assign]
         eng.start_server()
         eng.start_serve()
-        eng.wait_for_deployments()
-        print(f"{args.invoices} invoices, {args.kills} kills, seed {args.seed}, home {home}"
-              f" ({'PostgreSQL' if app_url else 'SQLite'})", flush=True)
+        wait_for_deployments(inst, [f"collect-invoice/{inst.instance}"])
+        figures.say(f"{args.invoices} invoices, {kills} kills, seed {args.seed}, home {home}"
+                    f" ({'PostgreSQL' if app_url else 'SQLite'})")
         try:
-            walk(inst, env, eng, killer, rng, args.kills, figures)
+            walk(inst, env, eng, killer, rng, kills, figures, STAGES[:args.stages], args.plan)
             check(inst, env, sink, figures)
         except Exception as e:  # the figures so far and the logs' tails are the report
             figures.problems.append(f"{type(e).__name__}: {e}")
@@ -561,13 +608,34 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}", file=sys.stderr)
         if app_url:
             db.engine_for(app_url).dispose()
-    for line in figures.lines:
-        print(line)
-    print(f"wall time {time.monotonic() - started:.0f} s; "
-          f"{'all checks passed' if not figures.problems else 'PROBLEMS:'}")
-    for problem in figures.problems:
-        print(f"    {problem}")
+    wall = time.monotonic() - started
+    if args.json:
+        print(json.dumps({
+            "invoices": args.invoices, "stages": list(STAGES[:args.stages]), "seed": args.seed,
+            "kills": [{"target": k.target, "trigger": k.trigger, "stage": k.stage, "killed": k.killed,
+                       "note": k.note} for k in figures.kills],
+            "counts": figures.counts, "where": figures.where, "problems": figures.problems,
+            "wall_seconds": round(wall, 1),
+        }, indent=2))
+    else:
+        for line in figures.lines:
+            print(line)
+        print(f"wall time {wall:.0f} s; {'all checks passed' if not figures.problems else 'PROBLEMS:'}")
+        for problem in figures.problems:
+            print(f"    {problem}")
     return 1 if figures.problems else 0
+
+
+def _plan(text: str) -> list[tuple[str, str]]:
+    targets, triggers = {t for t, _ in TARGETS}, {t for t, _ in TRIGGERS} | {"in-data", "idle"}
+    planned = []
+    for item in text.split(","):
+        target, _, trigger = item.strip().partition("/")
+        if target not in targets or trigger not in triggers:
+            raise argparse.ArgumentTypeError(f"{item!r}: not TARGET/TRIGGER ({', '.join(sorted(targets))} / "
+                                             f"{', '.join(sorted(triggers))})")
+        planned.append((target, trigger))
+    return planned
 
 
 if __name__ == "__main__":

@@ -1,23 +1,41 @@
 """What every benchmark shares: a throw-away PostgreSQL database, the SQL statements counted, the best of a few
-timed runs, and the same measurement on SQLite and (given a server) on PostgreSQL."""
+timed runs, and the same measurement on SQLite and (given a server) on PostgreSQL; and what the benchmarks that run
+the engine's processes share (chaos.py, two_workers.py, wakeup.py): a home with its invoices imported, the
+simulated clock, the processes' environment, the `dunning` command, the served deployments awaited, SIGKILL.
+
+Nothing here imports Prefect: it reads its settings once, at import, and these benchmarks set them first."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from dunning.storage import config, db
+from dunning.casework import importer
+from dunning.cli import engine
+from dunning.domain.time import AMSTERDAM
+from dunning.messaging.mailsink import free_port
+from dunning.storage import clock, config, db
+from tests.support.law import confirm_packaged_rates
+
+BIN = Path(sys.executable).parent
 
 
 @contextmanager
@@ -80,3 +98,87 @@ def on_each_database(run: Callable[[str, str, Path, argparse.Namespace], None], 
     if args.postgres:
         with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp, postgres_database(args.postgres) as url:
             run("PostgreSQL", url, Path(tmp), args)
+
+
+# -- the engine's processes ----------------------------------------------------------------------------------------
+
+
+def make_home(home: Path, instance: str, database_url: str | None, policy: str | None = None,
+              rates_confirmed: bool = True) -> config.Installation:
+    """A fresh installation in `home`: a free port for its Prefect server, `policy` as its policies.toml, the
+    packaged rate rows confirmed (the letters state interest, as a careful user has it), its database migrated:
+    `database_url`, or SQLite in the home (None)."""
+    (home / "settings.toml").write_text(f'instance = "{instance}"\nprefect_port = {free_port()}\n', encoding="utf-8")
+    if policy is not None:
+        (home / "policies.toml").write_text(policy, encoding="utf-8")
+    if rates_confirmed:
+        confirm_packaged_rates(home, by=instance)
+    if database_url:
+        os.environ["DUNNING_DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DUNNING_DATABASE_URL", None)
+    inst = config.load(home)
+    db.migrate(inst)
+    return inst
+
+
+def invoice_row(number: str, debtor: str, name: str, kind: str, email: str, amount: str) -> list[str]:
+    """One invoice in our own CSV layout (importer.COLUMNS), due 5 January 2026, in Utrecht, in Dutch."""
+    return [number, debtor, name, kind, email, "+31 20 000 0000", "Dorpsstraat 1", "1234 AB", "Utrecht", "NL", "nl",
+            "2025-12-06", "2026-01-05", amount, "EUR"]
+
+
+def import_invoices(inst: config.Installation, rows: Iterable[Sequence[str]]) -> None:
+    """`rows` written to the home's invoices.csv and imported, as `dunning import` does."""
+    path = inst.home / "invoices.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(importer.COLUMNS)
+        w.writerows(rows)
+    with db.transaction(inst) as s:
+        importer.import_invoices(s, path)
+
+
+def set_clock(inst: config.Installation, moment: str) -> None:
+    """The simulated clock at `moment`, Amsterdam time (as `dunning clock set`)."""
+    with db.transaction(inst) as s:
+        clock.set_simulated(s, datetime.fromisoformat(moment).replace(tzinfo=AMSTERDAM))
+
+
+def engine_env(inst: config.Installation, smtp_port: int) -> dict[str, str]:
+    """The environment of the engine's processes (`dunning run`'s, engine.child_env) with the mail going to the
+    sink at `smtp_port` and no schedule of their own: the benchmark sweeps and imports itself."""
+    return engine.child_env(inst) | {
+        "DUNNING_SMTP_PORT": str(smtp_port), "DUNNING_SWEEP_SECONDS": "0",
+        "DUNNING_BANK_INBOX_SECONDS": "0", "DUNNING_INVOICE_INBOX_SECONDS": "0", "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+
+
+def dunning(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `dunning` command, a process of its own, as a person types it."""
+    return subprocess.run([str(BIN / "dunning"), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def wait_for_deployments(inst: config.Installation, names: Sequence[str], timeout: float = 180) -> None:
+    """Until the Prefect server knows every deployment in `names` ("flow/deployment")."""
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        try:
+            with urllib.request.urlopen(f"{inst.prefect_api_url}/deployments/name/{waiting[0]}", timeout=5) as r:
+                json.loads(r.read())
+            waiting.pop(0)
+            continue
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the deployment {waiting[0]} was not registered in time")
+        time.sleep(0.5)
+
+
+def sigkill(pids: Iterable[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # ended on its own meanwhile

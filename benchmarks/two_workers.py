@@ -6,14 +6,16 @@ runs it started finish in their own processes), or with every run it started (`-
 machine dies: those runs stop beating, are marked Crashed and are restarted by the next sweep).
 
     .venv/bin/python -m benchmarks.two_workers [--invoices 200] [--kill worker|machine] [--postgres URL]
-                                               [--only one|two] [--json]
+                                               [--only one|two] [--stages 2-5] [--json]
 
 Each invoice: one call (answered "not reached" at once, as a collector would), herinnering, aanmaning,
 ingebrekestelling and incasso-aankondiging by e-mail, then the hand-off; no approvals, no letters: what is measured
 is the engine, not a person. Checked after each scenario: every message exactly once at the SMTP server
 (aiosmtpd), every run Completed with its hand-off file.
 Throughput is invoices taken through the ladder per hour of wall time (the sweeps and the runs they hand out, the
-server's and the workers' start excluded). Prints the figures and exits 1 when a check fails.
+server's and the workers' start excluded). Prints the figures and exits 1 when a check fails. With --stages N the
+ladder's first N moments only (the test suite's short form, tests/flows/test_two_workers.py): the kill in the
+last of them, the messages of those stages each exactly once, every run waiting (Suspended) for its next step.
 
 Databases: `prefect_bench` (dropped and made afresh) for the Prefect server and a throw-away one for the app, on
 the server --postgres names (default DUNNING_TEST_POSTGRES_URL, else postgres@127.0.0.1:5432)."""
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import re
@@ -35,7 +36,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,20 +45,26 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.common import postgres_database  # noqa: E402
-from dunning.casework import importer  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    BIN,
+    engine_env,
+    import_invoices,
+    invoice_row,
+    make_home,
+    postgres_database,
+    set_clock,
+    sigkill,
+)
+from benchmarks.common import dunning as dunning_cli  # noqa: E402
 from dunning.cli import engine  # noqa: E402
-from dunning.domain.time import AMSTERDAM  # noqa: E402
-from dunning.messaging.mailsink import MailSink, free_port  # noqa: E402
+from dunning.messaging.mailsink import MailSink  # noqa: E402
 from dunning.storage import clock, config, db  # noqa: E402
 from dunning.storage.models import Invoice  # noqa: E402
-from tests.support.law import confirm_packaged_rates  # noqa: E402
 
-BIN = Path(sys.executable).parent
 PREFECT_DATABASE = "prefect_bench"
 # The ladder of tests/support/ladder.py without the calls, approvals and letters: due 5 January 2026.
 STAGES = ("2026-01-09T10:00", "2026-01-26T10:00", "2026-02-10T10:00", "2026-03-10T10:00", "2026-03-18T10:00")
-KILL_STAGE = 3  # the incasso-aankondiging round: the rounds before it compare one worker with two
+KILL_STAGE = 3  # the incasso-aankondiging round: the rounds before it compare one worker with two (--stages: the last)
 MESSAGES = ("Herinnering", "Aanmaning", "Ingebrekestelling", "Aankondiging van overdracht aan een incassobureau")
 POLICY = """[default]
 call_attempts = 1
@@ -74,6 +80,7 @@ class Scenario:
     workers: int
     invoices: int
     kill: str | None  # "worker": its process; "machine": its process group, the runs it started included
+    stages: int = len(STAGES)  # the ladder's first moments taken
     stage_seconds: list[float] = field(default_factory=list)
     killed_during: str | None = None
     caught: int = 0  # runs the killed worker was running at the kill
@@ -84,9 +91,13 @@ class Scenario:
         return self.invoices / sum(self.stage_seconds) * 3600 if self.stage_seconds else 0.0
 
     @property
+    def kill_stage(self) -> int:
+        return min(KILL_STAGE, self.stages - 1)
+
+    @property
     def before_kill(self) -> float:
         """The rounds before the kill's: all workers up."""
-        return sum(self.stage_seconds[:KILL_STAGE])
+        return sum(self.stage_seconds[:self.kill_stage])
 
 
 def admin_url(given: str | None) -> str:
@@ -110,28 +121,14 @@ def prefect_database(admin: str, name: str = PREFECT_DATABASE) -> Iterator[str]:
 
 
 def prepare_home(home: Path, database_url: str, invoices: int) -> config.Installation:
-    port = free_port()
-    (home / "settings.toml").write_text(f'instance = "bench"\nprefect_port = {port}\n', encoding="utf-8")
-    (home / "policies.toml").write_text(POLICY, encoding="utf-8")
-    confirm_packaged_rates(home, by="bench")  # the letters state interest, as a careful user has it
-    os.environ["DUNNING_DATABASE_URL"] = database_url
-    inst = config.load(home)
-    db.migrate(inst)
-    path = home / "invoices.csv"
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(importer.COLUMNS)
-        for n in range(invoices):
-            w.writerow([f"W-{n}", f"D-{n}", f"Debtor {n}", "consumer", f"d{n}@example.com", "+31 20 000 0000",
-                        "Dorpsstraat 1", "1234 AB", "Utrecht", "NL", "nl", "2025-12-06", "2026-01-05", "1210.00",
-                        "EUR"])
-    with db.transaction(inst) as s:
-        importer.import_invoices(s, path)
+    inst = make_home(home, "bench", database_url, POLICY)
+    import_invoices(inst, [invoice_row(f"W-{n}", f"D-{n}", f"Debtor {n}", "consumer", f"d{n}@example.com", "1210.00")
+                           for n in range(invoices)])
     return inst
 
 
 def dunning(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(BIN / "dunning"), *args], env=env, capture_output=True, text=True, timeout=300)
+    done = dunning_cli(env, *args)
     if done.returncode != 0:
         raise RuntimeError(f"dunning {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
     return done.stdout
@@ -146,7 +143,7 @@ def start_worker(env: dict[str, str], logs: Path, n: int) -> subprocess.Popen:
 
 def stop_worker(worker: subprocess.Popen) -> None:
     """The worker and its flow-run processes."""
-    _kill(_children(worker.pid))
+    sigkill(_children(worker.pid))
     for sig, wait in ((signal.SIGINT, 30), (signal.SIGKILL, 30)):
         try:
             os.killpg(worker.pid, sig)
@@ -158,11 +155,6 @@ def stop_worker(worker: subprocess.Popen) -> None:
             continue
         time.sleep(1)  # its runs' processes, if any, after the worker itself
     worker.poll()
-
-
-def set_clock(inst: config.Installation, moment: str) -> None:
-    with db.transaction(inst) as s:
-        clock.set_simulated(s, datetime.fromisoformat(moment).replace(tzinfo=AMSTERDAM))
 
 
 async def stage(inst: config.Installation, moment: str, kill: subprocess.Popen | None,
@@ -184,7 +176,7 @@ async def stage(inst: config.Installation, moment: str, kill: subprocess.Popen |
         if kill is not None and killed is None:
             caught = await _under_way_on(kill, runs)
             # Prefect starts each run's process in a session of its own: a dying machine takes those too.
-            _kill([kill.pid, *(_children(kill.pid) if group else [])])
+            sigkill([kill.pid, *(_children(kill.pid) if group else [])])
             kill.wait()
             killed = caught
         states = await wait_until_settled(runs, 900)
@@ -211,14 +203,6 @@ async def _under_way_on(worker: subprocess.Popen, run_ids: list[str], timeout: f
                 return 0
             await asyncio.sleep(0.2)
     return 0
-
-
-def _kill(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # ended on its own meanwhile
 
 
 def _children(pid: int) -> list[int]:
@@ -251,15 +235,16 @@ def answer_calls(inst: config.Installation) -> int:
     return len(tasks)
 
 
-def check(inst: config.Installation, sink: MailSink, invoices: int) -> list[str]:
-    """Every message once, every run Completed, every hand-off written."""
+def check(inst: config.Installation, sink: MailSink, invoices: int, stages: int = len(STAGES)) -> list[str]:
+    """Every message once, every run Completed, every hand-off written; after the ladder's first `stages` moments
+    only: their messages once, every run Suspended for its next step, no hand-off yet."""
     problems = []
     seen: Counter[tuple[str, str]] = Counter()
     for message in sink.messages():
         subject = str(message["Subject"]).strip()
         found = re.search(r"factuur (W-\d+)", subject)
         seen[(subject.split(":")[0], found.group(1) if found else subject)] += 1
-    expected = {(kind, f"W-{n}") for kind in MESSAGES for n in range(invoices)}
+    expected = {(kind, f"W-{n}") for kind in MESSAGES[:stages] for n in range(invoices)}
     if twice := sorted(k for k, v in seen.items() if v > 1):
         problems.append(f"{len(twice)} messages sent more than once, e.g. {twice[:3]}")
     if missing := sorted(expected - set(seen)):
@@ -267,13 +252,15 @@ def check(inst: config.Installation, sink: MailSink, invoices: int) -> list[str]
     if extra := sorted(set(seen) - expected):
         problems.append(f"{len(extra)} messages not expected, e.g. {extra[:3]}")
     states = asyncio.run(_run_states(inst))
-    if wrong := {n: s for n, s in states.items() if s != "COMPLETED"}:
-        problems.append(f"{len(wrong)} runs not Completed, e.g. {sorted(wrong.items())[:3]}")
+    whole = stages == len(STAGES)
+    should = "COMPLETED" if whole else "PAUSED"
+    if wrong := {n: s for n, s in states.items() if s != should}:
+        problems.append(f"{len(wrong)} runs not {should.title()}, e.g. {sorted(wrong.items())[:3]}")
     if len(states) != invoices:
         problems.append(f"{invoices - len(states)} invoices without a run")
     handed = {p.stem for p in (inst.home / "incasso").glob("W-*.json")}
-    if len(handed) != invoices:
-        problems.append(f"{invoices - len(handed)} invoices not handed off")
+    if len(handed) != (invoices if whole else 0):
+        problems.append(f"{len(handed)} of {invoices} invoices handed off after {stages} of {len(STAGES)} stages")
     return problems
 
 
@@ -286,8 +273,8 @@ async def _run_states(inst: config.Installation) -> dict[str, str]:
         runs = {i.number: i.flow_run_id for i in s.query(Invoice) if i.flow_run_id}
     async with get_client() as client:
         states = {number: (await client.read_flow_run(UUID(run_id))).state for number, run_id in runs.items()}
-    return {number: state.type.value if state.type.value == "COMPLETED" else f"{state.name}: {state.message}"
-            for number, state in states.items() if state is not None}
+    return {number: state.type.value if state.type.value in ("COMPLETED", "PAUSED") else
+            f"{state.name}: {state.message}" for number, state in states.items() if state is not None}
 
 
 def run_scenario(scenario: Scenario, admin: str, prefect_db: str = PREFECT_DATABASE) -> Scenario:
@@ -301,11 +288,7 @@ def run_scenario(scenario: Scenario, admin: str, prefect_db: str = PREFECT_DATAB
         # Before anything imports Prefect (child_env may): Prefect reads its settings once, at import.
         os.environ.update(PREFECT_API_URL=inst.prefect_api_url, PREFECT_HOME=str(inst.prefect_home),
                           PREFECT_SERVER_ANALYTICS_ENABLED="false")
-        env = engine.child_env(inst) | {
-            "DUNNING_HOME": str(home), "DUNNING_SMTP_PORT": str(sink.port), "DUNNING_SWEEP_SECONDS": "0",
-            "DUNNING_BANK_INBOX_SECONDS": "0", "DUNNING_INVOICE_INBOX_SECONDS": "0",
-            "PREFECT_API_DATABASE_CONNECTION_URL": prefect_url, "PREFECT_LOGGING_LEVEL": "INFO",
-        }
+        env = engine_env(inst, sink.port) | {"PREFECT_API_DATABASE_CONNECTION_URL": prefect_url}
         os.environ.update(env)
         inst = config.load(home)
         server = engine.start_prefect_server(inst, inst.prefect_port, logs / "server.log")
@@ -314,15 +297,15 @@ def run_scenario(scenario: Scenario, admin: str, prefect_db: str = PREFECT_DATAB
             engine.wait_for_health(inst.prefect_api_url, server, timeout=180)
             dunning(env, "deploy", "--emails-per-minute", "6000")
             workers = [start_worker(env, logs, n) for n in range(scenario.workers)]
-            kill_stage = STAGES[KILL_STAGE] if scenario.kill else None
-            for moment in STAGES:
+            kill_stage = STAGES[scenario.kill_stage] if scenario.kill else None
+            for moment in STAGES[:scenario.stages]:
                 t0 = time.perf_counter()
                 caught = asyncio.run(stage(inst, moment, workers[0] if moment == kill_stage else None,
                                            group=scenario.kill == "machine"))
                 if caught is not None:
                     scenario.killed_during, scenario.caught = moment, caught
                 scenario.stage_seconds.append(time.perf_counter() - t0)
-            scenario.problems = check(inst, sink, scenario.invoices)
+            scenario.problems = check(inst, sink, scenario.invoices, scenario.stages)
         except Exception as e:  # a figure is no use without its scenario's state: keep the logs' tail in the report
             scenario.problems.append(f"{type(e).__name__}: {e}")
             for log in sorted(logs.glob("worker-*.log")):
@@ -343,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("one", "two"), help="one scenario: one worker, or two with the kill")
     parser.add_argument("--kill", choices=("worker", "machine"), default="worker",
                         help="SIGKILL the worker's process alone, or its whole process group (default: worker)")
+    parser.add_argument("--stages", type=int, default=len(STAGES), choices=range(2, len(STAGES) + 1),
+                        help=f"the ladder's first N moments only, the kill in the last (default all {len(STAGES)})")
     parser.add_argument("--json", action="store_true", help="the results as JSON")
     parser.add_argument("--prefect-database", default=PREFECT_DATABASE,
                         help=f"the Prefect server's database, dropped and made afresh (default {PREFECT_DATABASE})")
@@ -350,11 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     admin = admin_url(args.postgres)
     os.environ.pop("PREFECT_API_URL", None)  # this run's own server, whatever the caller's environment names
     if args.only:
-        plan = Scenario(1, args.invoices, kill=None) if args.only == "one" else Scenario(2, args.invoices, args.kill)
+        plan = Scenario(1, args.invoices, None, args.stages) if args.only == "one" else \
+            Scenario(2, args.invoices, args.kill, args.stages)
         results = [run_scenario(plan, admin, args.prefect_database)]
     else:
         # Each scenario in a process of its own: Prefect reads where its server is once, at import.
-        results = [_in_a_process(only, args.invoices, admin, args.kill, args.prefect_database)
+        results = [_in_a_process(only, args.invoices, admin, args.kill, args.prefect_database, args.stages)
                    for only in ("one", "two")]
     if args.json:
         print(json.dumps([_as_dict(r) for r in results], indent=2))
@@ -369,29 +355,30 @@ def main(argv: list[str] | None = None) -> int:
             for problem in r.problems:
                 print(f"    {problem}")
         if len(results) == 2 and results[1].before_kill:
-            print(f"throughput two workers / one worker, the {KILL_STAGE} rounds before the kill: "
+            print(f"throughput two workers / one worker, the {results[1].kill_stage} rounds before the kill: "
                   f"{results[0].before_kill / results[1].before_kill:.2f}")
     return 1 if any(r.problems for r in results) else 0
 
 
-def _in_a_process(only: str, invoices: int, admin: str, kill: str, prefect_db: str) -> Scenario:
+def _in_a_process(only: str, invoices: int, admin: str, kill: str, prefect_db: str, stages: int) -> Scenario:
     done = subprocess.run([sys.executable, "-m", "benchmarks.two_workers", "--only", only, "--invoices",
                            str(invoices), "--postgres", admin, "--kill", kill, "--prefect-database", prefect_db,
-                           "--json"],
+                           "--stages", str(stages), "--json"],
                           cwd=REPO, capture_output=True, text=True)
     sys.stderr.write(done.stderr)
     try:
         [found] = json.loads(done.stdout)
     except ValueError:
-        return Scenario(1 if only == "one" else 2, invoices, kill if only == "two" else None,
+        return Scenario(1 if only == "one" else 2, invoices, kill if only == "two" else None, stages,
                         problems=[f"the scenario's process exited {done.returncode}: {done.stdout[-2000:]}"])
-    return Scenario(found["workers"], found["invoices"], found["kill"],
+    return Scenario(found["workers"], found["invoices"], found["kill"], found["stages"],
                     stage_seconds=found["stage_seconds"], killed_during=found["killed_during"], caught=found["caught"],
                     problems=found["problems"])
 
 
 def _as_dict(r: Scenario) -> dict[str, Any]:
-    return {"workers": r.workers, "invoices": r.invoices, "kill": r.kill, "killed_during": r.killed_during,
+    return {"workers": r.workers, "invoices": r.invoices, "kill": r.kill, "stages": r.stages,
+            "killed_during": r.killed_during,
             "caught": r.caught,
             "stage_seconds": r.stage_seconds, "per_hour": r.per_hour,
             "before_kill_seconds": r.before_kill, "problems": r.problems}

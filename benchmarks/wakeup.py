@@ -12,48 +12,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dunning.casework import importer  # noqa: E402
+from benchmarks.common import import_invoices, invoice_row, make_home, set_clock, wait_for_deployments  # noqa: E402
 from dunning.cli import engine  # noqa: E402
-from dunning.domain.time import AMSTERDAM  # noqa: E402
-from dunning.messaging.mailsink import MailSink, free_port  # noqa: E402
-from dunning.storage import clock, config, db  # noqa: E402
+from dunning.messaging.mailsink import MailSink  # noqa: E402
+from dunning.storage import config  # noqa: E402
 
 
 def _prepare(home: Path, runs: int) -> config.Installation:
-    port = free_port()
-    (home / "settings.toml").write_text(f'instance = "bench"\nprefect_port = {port}\n')
-    inst = config.load(home)
-    db.migrate(inst)
-    rows = home / "invoices.csv"
-    with rows.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(importer.COLUMNS)
-        for n in range(runs):
-            w.writerow([f"W-{n}", f"D-{n}", f"Debtor {n}", "consumer", f"d{n}@example.com", "+31 20 000 0000",
-                        "Dorpsstraat 1", "1234 AB", "Utrecht", "NL", "nl", "2025-12-06", "2026-01-05", "100.00",
-                        "EUR"])
-    with db.transaction(inst) as s:
-        importer.import_invoices(s, rows)
+    # The packaged rate rows as they come: a wake-up to a call sends nothing that states interest.
+    inst = make_home(home, "bench", os.environ.get("DUNNING_DATABASE_URL"), rates_confirmed=False)
+    import_invoices(inst, [invoice_row(f"W-{n}", f"D-{n}", f"Debtor {n}", "consumer", f"d{n}@example.com", "100.00")
+                           for n in range(runs)])
     return inst
-
-
-def _set_clock(inst: config.Installation, moment: str) -> None:
-    with db.transaction(inst) as s:
-        clock.set_simulated(s, datetime.fromisoformat(moment).replace(tzinfo=AMSTERDAM))
 
 
 async def _until(client, run_id: UUID, types: set[str], after: float) -> float:  # type: ignore[no-untyped-def]
@@ -73,10 +55,10 @@ async def _measure(inst: config.Installation, runs: int) -> dict[str, list[float
 
     results: dict[str, list[float]] = {"wake-up": [], "empty run": [], "empty resume": []}
     async with get_client() as client:
-        _set_clock(inst, "2026-01-06T10:00")  # due yesterday: runs start and wait for the grace days
+        set_clock(inst, "2026-01-06T10:00")  # due yesterday: runs start and wait for the grace days
         report = await sweep_once(inst)
         await wait_until_settled(list(report.started.values()), 300)
-        _set_clock(inst, "2026-01-09T10:00")
+        set_clock(inst, "2026-01-09T10:00")
         for run_id in report.started.values():
             t0 = time.perf_counter()
             await resume_flow_run(UUID(run_id))
@@ -119,7 +101,8 @@ def main() -> None:
             served.append(engine.start_serve(inst, logs / "serve.log"))
             served.append(subprocess.Popen([sys.executable, "-m", "benchmarks.baseline_flows"], env=env, cwd=REPO,
                                            stdout=(logs / "baseline.log").open("wb"), stderr=subprocess.STDOUT))
-            _wait_for_deployments(inst)
+            wait_for_deployments(inst, ["collect-invoice/bench", "sweep/bench", "bench-empty/bench",
+                                        "bench-suspend-once/bench"], timeout=120)
             results = asyncio.run(_measure(inst, args.runs))
         finally:
             for p in served:
@@ -134,23 +117,6 @@ def main() -> None:
             f"  {name:<13} {m:6.2f} ({min(values):.2f}-{max(values):.2f})"
             f"  ratio to empty run {m / run:.2f}, to empty resume {m / resume:.2f}"
         )
-
-
-def _wait_for_deployments(inst: config.Installation, timeout: float = 120) -> None:
-    import json
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    names = ["collect-invoice/bench", "sweep/bench", "bench-empty/bench", "bench-suspend-once/bench"]
-    while time.monotonic() < deadline:
-        try:
-            for name in names:
-                with urllib.request.urlopen(f"{inst.prefect_api_url}/deployments/name/{name}", timeout=5) as r:
-                    json.loads(r.read())
-            return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError("deployments were not registered in time")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import os
-
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
-from sqlalchemy import select
 
 from dunning.casework import invoices
 from dunning.domain.kinds import OutboxStatus
@@ -22,13 +19,10 @@ from dunning.messaging.mailer import (
     smtp_settings,
 )
 from dunning.storage import clock, db
-from dunning.storage.config import Installation
-from dunning.storage.models import Setting
 from tasks import throttle
 from tasks.runtime import installation
 
 HELD = "held"  # send_step's status for a message held until a person confirms its interest rate
-CRASH_AFTER_SEND = "test.crash_after_send"  # fault injection for the crash test: the outbox key to die after
 
 
 @task(cache_policy=NO_CACHE)
@@ -116,7 +110,6 @@ async def send_step(invoice_number: str, step: Step | str) -> str:
         else:
             log.warning("%s: %s e-mail refused by the mail server: %s", invoice_number, step, error)
         return status
-    _crash_here_if_asked(inst, decision.key)
     with db.transaction(inst) as s:
         status = sending.record_delivery(s, decision, clock.now(s))
     also = f" (with {len(decision.rows) - 1} other invoices)" if len(decision.rows) > 1 else ""
@@ -127,12 +120,3 @@ async def send_step(invoice_number: str, step: Step | str) -> str:
 def _step(step: Step | str) -> Step:
     # Runs started before the ladder spoke in `Step`s may still pass the stored text.
     return step if isinstance(step, Step) else Step.parse(step)
-
-
-def _crash_here_if_asked(inst: Installation, key: str) -> None:
-    with db.transaction(inst) as s:
-        setting = s.scalars(select(Setting).where(Setting.key == CRASH_AFTER_SEND)).one_or_none()
-        if setting is None or setting.value != key:
-            return
-        s.delete(setting)
-    os._exit(17)  # the process dies between the server's acceptance and our record, as a power cut would

@@ -1,8 +1,9 @@
 """The collection ladder end to end: a real Prefect server, the served deployments (`python -m deployments.serve`,
 each flow run its own process), a real SMTP server and the real `dunning` command, on simulated time: what only
-processes show, a crash between sending and recording, the scheduled sweep and the scheduled inbox import. The full
-ladder and its other scenarios run in tests/process, in-process (a process per run adds minutes and shows nothing
-more there; the browser tests walk served runs through calls, messages and forms)."""
+processes show: the scheduled sweep and the scheduled inbox import. The full ladder and its other scenarios run in
+tests/process, in-process (a process per run adds minutes and shows nothing more there; the browser tests walk
+served runs through calls, messages and forms). A crash between sending and recording, and the other process
+kills: test_chaos.py."""
 
 from __future__ import annotations
 
@@ -14,27 +15,6 @@ from tests.support.engine import row
 
 # A served deployment and a process per verb and per wake-up take their time: minutes, not seconds.
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(600)]
-
-
-def test_crash_between_sending_and_recording_leaves_one_message_and_one_entry(engine):
-    engine.import_csv([row("K-1", "CRASH", "consumer", "crash@example.com")])
-    engine.set_clock("2026-01-09T10:00")
-    engine.sweep()
-    with __import__("dunning.storage.db", fromlist=["db"]).engine_for(engine.database_url).begin() as c:
-        c.exec_driver_sql(
-            "INSERT INTO setting (key, value) VALUES ('test.crash_after_send', 'K-1:herinnering:email:1')"
-        )
-    out = engine.cli("call", "K-1", "--not-reached").stdout
-    assert "Crashed" in out, out
-    assert len(engine.subjects()) == 1, "the server accepted the message before the process died"
-
-    out = engine.sweep()
-    assert "K-1: restarted" in out, out
-    assert engine.run_state("K-1")["type"] == "PAUSED"
-    assert len(engine.subjects()) == 1, "never sent twice"
-    herinneringen = [e for e in engine.json("dossier", "K-1") if e["kind"] == "herinnering"]
-    assert len(herinneringen) == 1
-    assert "unconfirmed" in herinneringen[0]["summary"]
 
 
 def test_the_scheduled_sweep_starts_runs_that_pause_on_their_call_and_the_inbox_run_files_a_broken_statement(
