@@ -77,7 +77,11 @@ call_attempts = 1
 late_payer_invoices = 0
 """
 SETTLED = {"PAUSED", "COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-SETTLE_SECONDS = 240.0  # a round's runs not settled by then are reported as stuck (never resumed)
+# A round's runs not settled by then are reported as stuck (never resumed): longer than the sweep takes to give
+# back a run a killed runner left Pending (tasks/sweep.STUCK_PENDING), with the sweep running meanwhile as the
+# scheduled one does every minute.
+SETTLE_SECONDS = 420.0
+SWEEP_EVERY = 60.0
 TARGETS = (("run", 4), ("runs", 2), ("serve", 2), ("server", 2))
 TRIGGERS = (("after-data", 4), ("mid-resume", 3), ("delay", 3))  # and "in-data" and "idle", by --plan only
 
@@ -330,9 +334,13 @@ def run_state(inst: config.Installation, run_id: str) -> dict | None:
 def settle(inst: config.Installation, eng: Engine, ids: list[str], figures: Figures) -> None:
     """Until every run in `ids` has reached its next pause or its end; those that never do are stuck."""
     deadline = time.monotonic() + SETTLE_SECONDS
+    next_sweep = time.monotonic() + SWEEP_EVERY
     pending = set(ids)
     while pending and time.monotonic() < deadline:
         eng.revive()
+        if time.monotonic() >= next_sweep:  # as the scheduled sweep would: a stuck or crashed run is given back
+            figures.crashed_restarted += len(sweep(inst, eng).restarted)
+            next_sweep = time.monotonic() + SWEEP_EVERY
         for run_id in list(pending):
             state = run_state(inst, run_id)
             if state is not None and state["type"] in SETTLED:
