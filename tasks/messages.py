@@ -92,7 +92,12 @@ async def send_step(invoice_number: str, step: Step | str) -> str:
             raise TransientMailError(f"goes out in one message with {lead}")
     for warning in decision.warnings:
         log.warning("%s: %s: %s", invoice_number, step, warning)
-    await throttle.wait_for_email_slot(inst)  # the installation's e-mails a minute, over all workers
+    try:
+        await throttle.wait_for_email_slot(inst)  # the installation's e-mails a minute, over all workers
+    except BaseException as error:  # the Prefect server not answering (restarting), the run cancelled
+        with db.transaction(inst) as s:
+            sending.give_back(s, decision, f"no e-mail slot: {error!r}"[:500])
+        raise
     try:
         await deliver_raw(smtp_settings(inst), decision.content, [decision.recipient])
     except (TransientMailError, PermanentMailError, InDoubtMailError) as error:

@@ -229,6 +229,14 @@ def record_delivery(session: Session, deliver: Deliver, now: datetime, error: Ma
     return OutboxStatus.refused.value if isinstance(error, PermanentMailError) else OutboxStatus.sent.value
 
 
+def give_back(session: Session, deliver: Deliver, why: str) -> None:
+    """The claim on this message undone before anything went to the mail server (no e-mail slot to be had, say):
+    queued again, to go at the next try. Left `sending`, a retry would record as sent, in doubt, a message the
+    debtor never got."""
+    for row in deliver.rows:
+        outbox.back_to_queue(session.get_one(OutboxMessage, row), why)
+
+
 def not_before(session: Session, invoice: Invoice, step: Step, now: datetime) -> datetime | None:
     """When this step's e-mail, back in the queue after a temporary mail server fault, may be handed over again;
     None when it may go now (or is not queued at all)."""

@@ -10,6 +10,7 @@ import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from prefect.logging import disable_run_logger
 from prefect.states import Failed
@@ -147,6 +148,32 @@ def test_the_send_task_says_when_to_try_again_and_meanwhile_does_not_reach_the_s
     # Prefect's quick retries are for waiting on another run's combined message, not for the back-off.
     assert not _soon_again(send_step, None, Failed(data=first.value))
     assert _soon_again(send_step, None, Failed(data=TransientMailError("goes out in one message with F-2")))
+
+
+@on_sqlite
+def test_no_email_slot_to_be_had_gives_the_claim_back_and_the_retry_sends_it_once(installation, server, monkeypatch):
+    # The installation's e-mail rate limit lives on the Prefect server; while it restarts, no slot can be had. The
+    # message was claimed (`sending`) but never went: left so, the retry would record it sent, in doubt.
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    herinnering_due(installation, "F-1")
+    monkeypatch.setenv("DUNNING_SMTP_PORT", str(server.port))
+    runtime.installation.cache_clear()
+    with db.transaction(installation) as s:
+        clock.set_simulated(s, NOW)
+    down = f"http://127.0.0.1:{free_port()}/api"  # nothing listens there
+    with temporary_settings({PREFECT_API_URL: down}), disable_run_logger(), pytest.raises(httpx.ConnectError):
+        asyncio.run(send_step.fn("F-1", HERINNERING))
+    row = _row(installation)
+    assert (row.status, row.in_doubt, server.connections) == (OutboxStatus.queued, False, 0)
+    assert "no e-mail slot" in row.last_error
+
+    with disable_run_logger():
+        assert asyncio.run(send_step.fn("F-1", HERINNERING)) == "sent"  # Prefect's retry, the server back
+    runtime.installation.cache_clear()
+    row = _row(installation)
+    assert (row.status, row.in_doubt) == (OutboxStatus.sent, False)
+    assert server.arrivals(_message_id(installation)) == 1
 
 
 # -- permanent refusal ---------------------------------------------------------------------------------------
