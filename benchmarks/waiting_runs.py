@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -82,9 +83,15 @@ def _tags(n: int) -> list[str]:
             "awaiting:call" if n % 5 == 0 else "waiting"]
 
 
-async def create_in_server(instance: str, count: int) -> None:
+def _call_key(n: int) -> str:
+    return f"call:{uuid.uuid4().hex[:8]}"
+
+
+async def create_in_server(instance: str, count: int, pause_key: Callable[[int], str] = _call_key,
+                           tags: Callable[[int], list[str]] = _tags) -> list[str]:
     """In this process, on the server's database (PREFECT_API_DATABASE_CONNECTION_URL), with the functions the
-    server's API calls."""
+    server's API calls: runs W-000000 on, each suspended under `pause_key(n)`; their ids.
+    (benchmarks/sweep_wake.py makes its runs here, under the pause key an invoice run waiting for a date has.)"""
     from prefect.server import models, schemas
     from prefect.server.database import provide_database_interface
 
@@ -94,18 +101,21 @@ async def create_in_server(instance: str, count: int) -> None:
             session, name=instance, flow_name="collect-invoice")
         assert deployment is not None, "the runner registered no collect-invoice deployment"
     start = time.perf_counter()
+    ids = []
     for first in range(0, count, 500):
         async with database.session_context(begin_transaction=True) as session:
             for n in range(first, min(first + 500, count)):
                 number = f"W-{n:06d}"
                 run = await models.flow_runs.create_flow_run(session, flow_run=schemas.core.FlowRun(
                     flow_id=deployment.flow_id, deployment_id=deployment.id, name=number,
-                    parameters={"invoice_number": number}, tags=_tags(n), state=schemas.states.Running()))
+                    parameters={"invoice_number": number}, tags=tags(n), state=schemas.states.Running()))
                 await models.flow_runs.set_flow_run_state(session, flow_run_id=run.id, force=True, state=(
-                    schemas.states.Suspended(timeout_seconds=TIMEOUT, pause_key=f"call:{uuid.uuid4().hex[:8]}")))
+                    schemas.states.Suspended(timeout_seconds=TIMEOUT, pause_key=pause_key(n))))
+                ids.append(str(run.id))
         done = min(first + 500, count)
         if done % 2000 == 0 or done == count:
             print(f"  {done} runs created ({done / (time.perf_counter() - start):.0f}/s)", flush=True)
+    return ids
 
 
 async def create_waiting_runs(api: str, instance: str, count: int, concurrency: int = 4) -> float:
