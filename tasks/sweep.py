@@ -21,10 +21,10 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
-from prefect.flow_runs import resume_flow_run
 from prefect.states import Completed, Crashed, Scheduled
 from sqlalchemy import select
 
@@ -151,7 +151,11 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
     if not waking.resume:
         return False
     try:
-        await resume_flow_run(run_id, run_input=waking.run_input)  # type: ignore[misc]  # sync_compatible
+        # On the sweep's own client, the run already read: `prefect.flow_runs.resume_flow_run` would build a client
+        # (and its TLS context) and read the run again for each of a morning's thousand wake-ups.
+        response = await client.resume_flow_run(run_id, run_input=waking.run_input)
+        if response.status == SetStateStatus.REJECT:
+            raise RuntimeError(f"not resumed: {response.details}")
     except Exception:  # another sweep or a person resumed it first: nothing lost, it runs
         with db.transaction(inst) as s:
             invoice = invoices.get(s, number)

@@ -32,9 +32,6 @@ def test_processes_killed_mid_start_mid_send_and_while_waiting_send_every_messag
 ):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUNNING_"))}  # a server of its own
     env["PREFECT_RUNNER_POLL_FREQUENCY"] = "1"  # as the other served-engine tests: a second less per wake-up
-    if env.pop("PYTHONDONTWRITEBYTECODE", None):
-        # Each of its dozens of processes would compile Prefect from source again: they share one cache instead.
-        env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.chaos", "--invoices", str(INVOICES), "--stages", "1",
          "--plan", "server/delay,run/in-data,serve/idle", "--json"],
