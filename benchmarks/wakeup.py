@@ -46,7 +46,30 @@ async def _until(client, run_id: UUID, types: set[str], after: float) -> float: 
         await asyncio.sleep(0.02)
 
 
-async def _measure(inst: config.Installation, runs: int) -> dict[str, list[float]]:
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process and of the children it has waited for (a runner's finished flow-run processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by the runner that executes a measured run (its own and its run's process) and by the
+    Prefect server, between `start` and `stop`."""
+
+    def __init__(self, server: int, runners: dict[str, int]) -> None:
+        self.server, self.runners = server, runners
+        self.spent: dict[str, list[tuple[float, float]]] = {}
+
+    def start(self, runner: str) -> tuple[float, float]:
+        return _cpu(self.runners[runner]), _cpu(self.server)
+
+    def stop(self, name: str, runner: str, started: tuple[float, float]) -> None:
+        run, server = self.start(runner)
+        self.spent.setdefault(name, []).append((run - started[0], server - started[1]))
+
+
+async def _measure(inst: config.Installation, runs: int, cpu: CpuMeter) -> dict[str, list[float]]:
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.flow_runs import resume_flow_run
@@ -60,21 +83,27 @@ async def _measure(inst: config.Installation, runs: int) -> dict[str, list[float
         await wait_until_settled(list(report.started.values()), 300)
         set_clock(inst, "2026-01-09T10:00")
         for run_id in report.started.values():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu.start("serve")
             await resume_flow_run(UUID(run_id))
             results["wake-up"].append(await _until(client, UUID(run_id), {"PAUSED"}, time.time()) - t0)
+            await asyncio.sleep(1.0)  # the run's process exits and is waited for: its CPU joins the runner's
+            cpu.stop("wake-up", "serve", c0)
 
         for _ in range(runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu.start("baseline")
             run = await run_deployment("bench-empty/bench", timeout=0, client=client)
             results["empty run"].append(await _until(client, run.id, {"COMPLETED"}, 0) - t0)
+            await asyncio.sleep(1.0)
+            cpu.stop("empty run", "baseline", c0)
 
         paused = [await run_deployment("bench-suspend-once/bench", timeout=0, client=client) for _ in range(runs)]
         await wait_until_settled([str(r.id) for r in paused], 300)
         for run in paused:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu.start("baseline")
             await resume_flow_run(run.id)
             results["empty resume"].append(await _until(client, run.id, {"COMPLETED"}, 0) - t0)
+            await asyncio.sleep(1.0)
+            cpu.stop("empty resume", "baseline", c0)
     return results
 
 
@@ -103,7 +132,8 @@ def main() -> None:
                                            stdout=(logs / "baseline.log").open("wb"), stderr=subprocess.STDOUT))
             wait_for_deployments(inst, ["collect-invoice/bench", "sweep/bench", "bench-empty/bench",
                                         "bench-suspend-once/bench"], timeout=120)
-            results = asyncio.run(_measure(inst, args.runs))
+            cpu = CpuMeter(server.pid, {"serve": served[0].pid, "baseline": served[1].pid})
+            results = asyncio.run(_measure(inst, args.runs, cpu))
         finally:
             for p in served:
                 engine.stop(p)
@@ -117,6 +147,11 @@ def main() -> None:
             f"  {name:<13} {m:6.2f} ({min(values):.2f}-{max(values):.2f})"
             f"  ratio to empty run {m / run:.2f}, to empty resume {m / resume:.2f}"
         )
+    empty_cpu = statistics.median(r for r, _ in cpu.spent["empty run"])
+    print("CPU seconds, median: the runner with the run's own process (incl. 1 s idle after each) / the Prefect server")
+    for name, spent in cpu.spent.items():
+        runner, server_cpu = statistics.median(r for r, _ in spent), statistics.median(s for _, s in spent)
+        print(f"  {name:<13} {runner:6.2f} / {server_cpu:5.2f}   ratio to empty run {runner / empty_cpu:.2f}")
 
 
 if __name__ == "__main__":
