@@ -74,11 +74,8 @@ def take_in(session: Session, file: str, records: Iterable[InvoiceRecord], now: 
         credits += [r for r in chunk if r.kind is DocumentKind.credit_note]
         targets = {r.credits_invoice for r in credits if r.credits_invoice is not None}
         owners |= {r.number: r.debtor.number for r in bills if r.number in targets}
-        if move is None:
-            known = _known_owners(session, {r.number for r in bills})
-            move = next((m for r in bills if r.number in known and (m := _moved(file, r, *known[r.number]))), None)
         if move is None and bills:
-            _take_in_invoices(session, file, bills, debtor_ids, now, default_kind, report)
+            move = _take_in_invoices(session, file, bills, debtor_ids, now, default_kind, report)
             report.pdfs |= {r.number: r.pdf for r in bills if r.pdf is not None}
     if move is not None:
         raise move
@@ -97,11 +94,17 @@ def take_in(session: Session, file: str, records: Iterable[InvoiceRecord], now: 
 
 
 def _take_in_invoices(session: Session, file: str, chunk: list[InvoiceRecord], debtor_ids: dict[str, int],
-                      now: datetime, default_kind: DebtorKind, report: TakenIn) -> None:
-    """A chunk of invoices: their debtors and accounts, the new invoices inserted, the known ones corrected."""
+                      now: datetime, default_kind: DebtorKind, report: TakenIn) -> DocumentError | None:
+    """A chunk of invoices: their debtors and accounts, the new invoices inserted, the known ones corrected. An
+    invoice the books have under another debtor or currency: that refusal, and nothing of the chunk written."""
+    known = _known_invoices(session, {r.number for r in chunk})
+    for record in chunk:
+        if record.number in known:
+            invoice, debtor = known[record.number]
+            if (move := _moved(file, record, debtor, invoice.currency)) is not None:
+                return move
     _debtors(session, chunk, debtor_ids, default_kind, report)
     _accounts(session, chunk, debtor_ids)
-    known = _known_invoices(session, {r.number for r in chunk})
     fresh: dict[str, InvoiceRecord] = {}
     again = []  # an invoice twice in one call (not from a spreadsheet, whose reader refuses or merges that)
     for record in chunk:
@@ -126,6 +129,7 @@ def _take_in_invoices(session: Session, file: str, chunk: list[InvoiceRecord], d
             report.invoices_unchanged += 1
         booked.pop(invoice.id, None)  # corrected: the next look reads it anew
         known.pop(record.number, None)
+    return None
 
 
 def _analyze(session: Session) -> None:
