@@ -3,8 +3,9 @@ own, the served deployments, each invoice run its own process, a mail sink count
 through the call and the herinnering while its processes are killed with SIGKILL: the run process sending a
 herinnering while the mail server holds its answer (so it dies between the server's acceptance and its own record,
 for certain), and the serve process while every run waits (started again). The Prefect server killed and started
-again, with PostgreSQL: test_restarts.py. Nothing is sent twice, nothing recorded sent is missing at the mail server, the
-message whose sender died is recorded once, as unconfirmed, and every invoice waits where the ladder says.
+again, with PostgreSQL: test_restarts.py. Nothing is sent twice, nothing recorded sent is missing at the mail
+server, the message whose sender died is recorded once, as unconfirmed, and every invoice waits where the ladder
+says.
 
 The long run (`python -m benchmarks.chaos`: 100 invoices, the whole ladder, 20 seeded kills) is a benchmark, not a
 test: it takes most of an hour."""
