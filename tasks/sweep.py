@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from dunning.casework import invoices, policies, wakeups
 from dunning.domain.errors import UserError
-from dunning.domain.liveness import SILENT_FOR, silent_runs
+from dunning.domain.liveness import SILENT_FOR, latest_beats, silent_runs
 from dunning.law import rate_table_warnings
 from dunning.messaging import throttle
 from dunning.storage import clock, db
@@ -229,18 +229,18 @@ async def _silent_running(client: PrefectClient, inst: Installation) -> list[Flo
 
 async def _last_beats(client: PrefectClient, run_ids: list[str], since: datetime,
                       until: datetime) -> dict[str, datetime]:
-    """Each run's latest heartbeat in [since, until]: one event per run (newest first, distinct by run)."""
+    """Each run's latest heartbeat in [since, until] (the server is asked for one per run, newest first; the newest
+    is kept whatever it sends)."""
     page = await client.read_events(EventFilter(
         occurred=EventOccurredFilter(since=since, until=until),  # type: ignore[arg-type]  # pendulum's DateTime
         event=EventNameFilter(name=[HEARTBEAT]),
         resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in run_ids], distinct=True),
     ), limit=50)
-    last: dict[str, datetime] = {}
+    beats: list[tuple[str, datetime]] = []
     while True:
-        for event in page.events:
-            last.setdefault(event.resource.id.removeprefix("prefect.flow-run."), event.occurred)
+        beats += [(e.resource.id.removeprefix("prefect.flow-run."), e.occurred) for e in page.events]
         if page.next_page is None:
-            return last
+            return latest_beats(beats)
         page = await client.read_events_page(str(page.next_page))
 
 

@@ -8,7 +8,7 @@ has not beaten yet."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 # Ten missed beats of 30 s (Prefect's shortest interval): a loaded machine or a server restart delays a beat or
@@ -24,3 +24,13 @@ def silent_runs(running_since: Mapping[str, datetime], last_beat: Mapping[str, d
         run for run, since in running_since.items()
         if (beat := last_beat.get(run)) is not None and beat >= since and now - beat >= silent_for
     )
+
+
+def latest_beats(beats: Iterable[tuple[str, datetime]]) -> dict[str, datetime]:
+    """Each run's newest beat, whatever order the server's pages give them in: an older beat read after a newer
+    one must not make a live run look silent (and be restarted while its process still works)."""
+    latest: dict[str, datetime] = {}
+    for run, occurred in beats:
+        if run not in latest or occurred > latest[run]:
+            latest[run] = occurred
+    return latest

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from dunning.domain.liveness import SILENT_FOR, silent_runs
+from dunning.domain.liveness import SILENT_FOR, latest_beats, silent_runs
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 STARTED = NOW - timedelta(hours=1)
@@ -28,3 +28,12 @@ def test_several_runs_are_judged_each_on_its_own():
     running = {"dead": STARTED, "alive": STARTED, "quiet": STARTED}
     beats = {"dead": NOW - timedelta(minutes=30), "alive": NOW - timedelta(seconds=20)}
     assert silent_runs(running, beats, NOW) == ["dead"]
+
+
+def test_a_live_run_with_an_old_beat_read_after_its_recent_one_is_not_judged_silent():
+    # A run running for longer than the silent time beats all along: whichever beat the server's page gives last,
+    # the newest one decides, or the sweep would restart a run whose process still works.
+    recent, old = NOW - timedelta(seconds=20), NOW - timedelta(minutes=40)
+    beats = latest_beats([("a", recent), ("a", old), ("b", old), ("b", recent)])
+    assert beats == {"a": recent, "b": recent}
+    assert silent_runs({"a": STARTED, "b": STARTED}, beats, NOW) == []
