@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +32,7 @@ from dunning.domain.time import AMSTERDAM
 from dunning.messaging.mailsink import free_port
 from dunning.storage import clock, config, db
 from tests.support.law import confirm_packaged_rates
+from tests.support.prefect_server import wait_for_deployments as wait_for_server_deployments
 
 BIN = Path(sys.executable).parent
 
@@ -161,19 +160,7 @@ def dunning(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 def wait_for_deployments(inst: config.Installation, names: Sequence[str], timeout: float = 180) -> None:
     """Until the Prefect server knows every deployment in `names` ("flow/deployment")."""
-    deadline = time.monotonic() + timeout
-    waiting = list(names)
-    while waiting:
-        try:
-            with urllib.request.urlopen(f"{inst.prefect_api_url}/deployments/name/{waiting[0]}", timeout=5) as r:
-                json.loads(r.read())
-            waiting.pop(0)
-            continue
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the deployment {waiting[0]} was not registered in time")
-        time.sleep(0.5)
+    wait_for_server_deployments(inst.prefect_api_url, list(names), timeout=timeout)
 
 
 def sigkill(pids: Iterable[int]) -> None:

@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.flow_runs import suspend_flow_run
 
 from flows.forms import PaymentDecision, payment_form
+from flows.pausing import answerable_key
 from tasks import run_tags
 from tasks.bank import PaymentAnswer, import_inbox, read_line, record_payment_answer
 from tasks.runtime import installation
@@ -60,7 +61,7 @@ async def match_payment(line_id: int) -> str:
         form = await suspend_flow_run(
             wait_for_input=form_in_language.with_initial_data(description=description),
             # Stable per attempt: a replay gets the stored answer back; a refused one is asked anew.
-            key=f"payment-{line_id}-{line.attempt}",
+            key=await answerable_key(f"payment-{line_id}-{line.attempt}"),
             timeout=PAUSE_TIMEOUT,
         )
         await run_tags.going_on()

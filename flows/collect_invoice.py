@@ -25,6 +25,7 @@ from dunning.domain.steps import Step
 from dunning.domain.wakeups import PauseKey
 from dunning.messaging.mailer import TransientMailError
 from flows.forms import approval_form, call_form, dispute_form
+from flows.pausing import answerable_key
 from tasks import run_tags
 from tasks.casework import (
     break_plan,
@@ -105,7 +106,7 @@ async def sort_out_dispute(invoice_number: str, reason: str) -> None:
         "dispute",
         wait_for_input=dispute_form(installation().language).with_initial_data(description=human.description),
         # A refused answer is asked again under a new key.
-        key=str(PauseKey.for_task(TaskKind.dispute, human.task_id, human.attempt)),
+        key=await answerable_key(str(PauseKey.for_task(TaskKind.dispute, human.task_id, human.attempt))),
     )
     record_resolution(human.task_id, form.resolution(), form.labels())
 
@@ -128,7 +129,7 @@ async def call_debtor(
         "call",
         wait_for_input=call_form(installation().language).with_initial_data(description=human.description),
         # Stable: a replay after the answer gets the stored answer back.
-        key=str(PauseKey.for_task(TaskKind.call, human.task_id)),
+        key=await answerable_key(str(PauseKey.for_task(TaskKind.call, human.task_id))),
     )
     joined = record_call(human.task_id, form.outcome())
     if joined:
@@ -146,7 +147,7 @@ async def ask_approval(invoice_number: str, step: Step, question: str) -> None:
     form = await _suspend(
         "approval",
         wait_for_input=approval_form(installation().language).with_initial_data(description=human.description),
-        key=str(PauseKey.for_task(TaskKind.approval, human.task_id)),
+        key=await answerable_key(str(PauseKey.for_task(TaskKind.approval, human.task_id))),
     )
     joined = record_approval(human.task_id, form.answer())
     if joined:

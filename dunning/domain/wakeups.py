@@ -3,7 +3,8 @@ handed when it is woken. Pure rules over facts and `now`; the sweep applies them
 
 A run pauses under a key (Prefect's pause key) that says what it waits for; `PauseKey` is the one place that
 knows the key's text: "wait-<random>" (a wake-up time, or standing still), "call-<task id>",
-"approval-<task id>", "dispute-<task id>-<attempt>" (a refused answer is asked again under a new key)."""
+"approval-<task id>", "dispute-<task id>-<attempt>" (a refused answer is asked again under a new key); any of the
+last three followed by "-again-<n>" when the question was asked again after a restart (flows/pausing.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def courtesy_call_day(due_date: date, today: date, policy: Policy) -> bool:
     if policy.late_payer_invoices == 0:
         return False
     return not (due_date < today or due_date - timedelta(days=policy.courtesy_call_days) > today)
+
+
+# What follows it in a pause key counts the times a question was asked again after a restart (Prefect takes lowercase
+# letters, digits and dashes).
+RETAKE = "-again-"
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,12 @@ class PauseKey:
 
     @classmethod
     def parse(cls, text: str) -> PauseKey | None:
-        """The key a run paused under; None for a key that is not ours."""
+        """The key a run paused under; None for a key that is not ours. A question asked again after its run was
+        restarted from the top without an answer (flows/pausing.py) is the same question: "call-12-again-1" is
+        "call-12"."""
+        text, _, retake = text.partition(RETAKE)
+        if retake and not retake.isdigit():
+            return None
         prefix, _, rest = text.partition("-")
         if prefix == "wait":
             return cls(nonce=rest)

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from tests.support import cli
 from tests.support.databases import fresh_database
 from tests.support.engine import Engine
 from tests.support.law import confirm_packaged_rates
-from tests.support.prefect_server import stop_process
+from tests.support.prefect_server import stop_process, wait_for_deployments
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +82,7 @@ def engine(prefect_api: str, database_url: str, tmp_path: Path, request: pytest.
         [sys.executable, "-m", "deployments.serve"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        _wait_for_deployments(prefect_api, instance, serve)
+        wait_for_deployments(prefect_api, [f"{flow}/{instance}" for flow in SERVED], serve, timeout=90)
         yield ServedEngine(home=home, env=env, sink=sink, database_url=database_url, api=prefect_api, serve=serve)
     finally:
         stop_process(serve)
@@ -105,19 +104,3 @@ SERVED = ("collect-invoice", "sweep", "letters-posted", "import-bank", "match-pa
           "reports", "daily-overview")
 
 
-def _wait_for_deployments(api: str, instance: str, serve: subprocess.Popen) -> None:
-    """Until every deployment of the installation is registered (serve registers them one after the other)."""
-    deadline = time.monotonic() + 90
-    waiting = [f"{flow}/{instance}" for flow in SERVED]
-    while waiting:
-        assert serve.poll() is None, "the serve process exited at start-up"
-        try:
-            with urllib.request.urlopen(f"{api}/deployments/name/{waiting[0]}", timeout=2) as r:
-                if r.status == 200:
-                    waiting.pop(0)
-                    continue
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"deployment {waiting[0]} was not registered")
-        time.sleep(0.5)

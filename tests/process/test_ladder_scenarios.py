@@ -187,3 +187,28 @@ def test_a_run_whose_process_stopped_beating_is_restarted_and_one_that_never_bea
     history = engine.api_call(f"/flow_run_states/?flow_run_id={paused['id']}")
     assert any(st["type"] == "CRASHED" and "no heartbeat" in (st.get("message") or "") for st in history)
     assert len(engine.subjects()) == 1, "replayed: nothing sent twice"
+
+
+def test_a_run_restarted_while_its_call_waited_unanswered_asks_again_and_takes_the_answer(engine):
+    # The run paused for the call, then crashed (its process killed, the server restarted under it) and the sweep
+    # restarted it from the top. Prefect holds the call's pause as fired, with no answer: paused under the same key,
+    # the run would get an empty answer, fail, and fail again at every retry (benchmarks/chaos.py found it with
+    # approvals). It asks the same question again instead, and takes the collector's answer.
+    engine.import_csv([row("Q-1", "QUESTION", "business", "q@example.com")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    paused = engine.run_state("Q-1")
+    assert paused["type"] == "PAUSED" and [t["invoice"] for t in engine.json("tasks")] == ["Q-1"]
+    first_key = engine.api_call(f"/flow_runs/{paused['id']}")["state"]["state_details"]["pause_key"]
+    engine.api_call(f"/flow_runs/{paused['id']}/set_state",
+                    {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True})
+
+    assert "Q-1: restarted" in engine.sweep()
+    run = engine.api_call(f"/flow_runs/{paused['id']}")
+    assert run["state"]["type"] == "PAUSED", run["state"]
+    assert run["state"]["state_details"]["pause_key"] == f"{first_key}-again-1", "the same call, asked again"
+    assert [t["invoice"] for t in engine.json("tasks")] == ["Q-1"]
+
+    engine.cli("call", "Q-1", "--not-reached")
+    assert engine.subjects() == ["Herinnering: factuur Q-1 is nog niet betaald"]
+    assert engine.run_state("Q-1")["type"] == "PAUSED", "waiting for the aanmaning's day"

@@ -104,3 +104,23 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 120) -> N
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"Prefect server at {url} did not become healthy")
+
+
+def wait_for_deployments(api: str, names: list[str], process: subprocess.Popen | None = None,
+                         timeout: float = 180) -> None:
+    """Until the Prefect server at `api` knows every deployment in `names` ("flow/deployment"); serve registers
+    them one after the other. With `process` (the one registering them): fails at once should it exit."""
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        assert process is None or process.poll() is None, "the process registering the deployments exited"
+        try:
+            with urllib.request.urlopen(f"{api}/deployments/name/{waiting[0]}", timeout=5) as r:
+                if r.status == 200:
+                    waiting.pop(0)
+                    continue
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the deployment {waiting[0]} was not registered in time")
+        time.sleep(0.5)

@@ -57,6 +57,13 @@ def test_pause_keys_keep_the_text_paused_runs_already_carry():
     assert PauseKey.wait() != PauseKey.wait()  # a fresh key each time
 
 
+def test_a_question_asked_again_after_a_restart_is_the_same_question():
+    # flows/pausing.py: a run restarted from the top while its question waited unanswered asks it under a new key.
+    assert PauseKey.parse("call-12-again-1") == PauseKey.for_task(TaskKind.call, 12)
+    assert PauseKey.parse("dispute-7-2-again-3") == PauseKey.for_task(TaskKind.dispute, 7, 2)
+    assert PauseKey.parse("call-12-again-x") is None
+
+
 def test_a_courtesy_call_woken_early_still_stands_until_collection_starts():
     early = datetime(2026, 3, 4, 12, tzinfo=AMSTERDAM)
     answer = answer_on_waking(Step.courtesy_call(), TaskStatus.open, None, OPEN, early, STARTS)
