@@ -120,8 +120,8 @@ def prefect_database(admin: str, name: str = PREFECT_DATABASE) -> Iterator[str]:
         engine_.dispose()
 
 
-def prepare_home(home: Path, database_url: str, invoices: int) -> config.Installation:
-    inst = make_home(home, "bench", database_url, POLICY)
+def prepare_home(home: Path, database_url: str, invoices: int, instance: str = "bench") -> config.Installation:
+    inst = make_home(home, instance, database_url, POLICY)
     import_invoices(inst, [invoice_row(f"W-{n}", f"D-{n}", f"Debtor {n}", "consumer", f"d{n}@example.com", "1210.00")
                            for n in range(invoices)])
     return inst
@@ -277,24 +277,43 @@ async def _run_states(inst: config.Installation) -> dict[str, str]:
             f"{state.name}: {state.message}" for number, state in states.items() if state is not None}
 
 
-def run_scenario(scenario: Scenario, admin: str, prefect_db: str = PREFECT_DATABASE) -> Scenario:
+@contextmanager
+def own_prefect_database(admin: str, name: str, given_api: str | None) -> Iterator[str | None]:
+    """The Prefect server's database, made afresh; none where the server is given (`--prefect-api`)."""
+    if given_api:
+        yield None
+    else:
+        with prefect_database(admin, name) as url:
+            yield url
+
+
+def run_scenario(scenario: Scenario, admin: str, prefect_db: str = PREFECT_DATABASE,
+                 prefect_api: str | None = None) -> Scenario:
+    """`prefect_api`: a running Prefect server to use (the test suite's, on PostgreSQL) instead of one of its own;
+    the deployments, work pool and e-mail limit are named after an instance of this run's own."""
     with tempfile.TemporaryDirectory(prefix="dunning-bench-") as tmp, \
-            prefect_database(admin, prefect_db) as prefect_url, postgres_database(admin) as app_url:
+            own_prefect_database(admin, prefect_db, prefect_api) as prefect_url, \
+            postgres_database(admin) as app_url:
         home = Path(tmp)
         logs = home / "logs"
         logs.mkdir()
-        inst = prepare_home(home, app_url, scenario.invoices)
+        if prefect_api:
+            os.environ["PREFECT_API_URL"] = prefect_api
+        inst = prepare_home(home, app_url, scenario.invoices, f"bench{time.time_ns()}" if prefect_api else "bench")
         sink = MailSink(home / "mail", host="127.0.0.1", port=0).start()
         # Before anything imports Prefect (child_env may): Prefect reads its settings once, at import.
         os.environ.update(PREFECT_API_URL=inst.prefect_api_url, PREFECT_HOME=str(inst.prefect_home),
                           PREFECT_SERVER_ANALYTICS_ENABLED="false")
-        env = engine_env(inst, sink.port) | {"PREFECT_API_DATABASE_CONNECTION_URL": prefect_url}
+        env = engine_env(inst, sink.port)
+        if prefect_url:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_url
         os.environ.update(env)
         inst = config.load(home)
-        server = engine.start_prefect_server(inst, inst.prefect_port, logs / "server.log")
+        server = None if prefect_api else engine.start_prefect_server(inst, inst.prefect_port, logs / "server.log")
         workers: list[subprocess.Popen] = []
         try:
-            engine.wait_for_health(inst.prefect_api_url, server, timeout=180)
+            if server is not None:
+                engine.wait_for_health(inst.prefect_api_url, server, timeout=180)
             dunning(env, "deploy", "--emails-per-minute", "6000")
             workers = [start_worker(env, logs, n) for n in range(scenario.workers)]
             kill_stage = STAGES[scenario.kill_stage] if scenario.kill else None
@@ -313,7 +332,8 @@ def run_scenario(scenario: Scenario, admin: str, prefect_db: str = PREFECT_DATAB
         finally:
             for worker in workers:
                 stop_worker(worker)
-            engine.stop(server)
+            if server is not None:
+                engine.stop(server)
             sink.stop()
             db.engine_for(app_url).dispose()
     return scenario
@@ -331,13 +351,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="the results as JSON")
     parser.add_argument("--prefect-database", default=PREFECT_DATABASE,
                         help=f"the Prefect server's database, dropped and made afresh (default {PREFECT_DATABASE})")
+    parser.add_argument("--prefect-api", help="a running Prefect server's API URL to use instead of one of its own "
+                        "(with --only)")
     args = parser.parse_args(argv)
     admin = admin_url(args.postgres)
     os.environ.pop("PREFECT_API_URL", None)  # this run's own server, whatever the caller's environment names
     if args.only:
         plan = Scenario(1, args.invoices, None, args.stages) if args.only == "one" else \
             Scenario(2, args.invoices, args.kill, args.stages)
-        results = [run_scenario(plan, admin, args.prefect_database)]
+        results = [run_scenario(plan, admin, args.prefect_database, args.prefect_api)]
     else:
         # Each scenario in a process of its own: Prefect reads where its server is once, at import.
         results = [_in_a_process(only, args.invoices, admin, args.kill, args.prefect_database, args.stages)
