@@ -61,7 +61,8 @@ def main() -> None:
     inst = installation()
     # The e-mail throttle (DUNNING_EMAILS_PER_MINUTE), set before the first run can send.
     asyncio.run(throttle.set_email_limit(inst, throttle.emails_per_minute_from_env()))
-    serve(*deployments(inst), print_starting_message=False)
+    # At most `runs_at_once` runs at a time (settings.toml): Prefect's serve() has no bound of its own.
+    serve(*deployments(inst), print_starting_message=False, limit=inst.runs_at_once)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,11 @@ class Installation:
     # Runs one sweep may start or wake (the scheduled sweep runs every minute): a morning's 5,000 wake-ups reach
     # the workers and the mail server at this pace instead of all at 09:00. None: all that are due.
     wakeups_per_minute: int | None = None
+    # Invoice runs (and other served runs) `dunning run` runs at once; the rest wait their turn, Scheduled. Each is
+    # a Python process (about 130 MB, a second or two of CPU to start): unbounded, a morning of 100 due runs started
+    # 100 processes at once, and the Prefect server on SQLite answered many of them "database is locked" (crashed
+    # runs, restarted by the sweep; benchmarks/chaos.py). A worker has its own `dunning worker --limit`.
+    runs_at_once: int = 4
     creditor: Creditor = field(default_factory=Creditor)
 
     @property
@@ -296,6 +301,9 @@ def load(home_dir: Path | None = None) -> Installation:
     pace = values.get("wakeups_per_minute")
     if pace is not None and (isinstance(pace, bool) or not isinstance(pace, int) or pace < 1):
         raise UserError(f"{settings}: wakeups_per_minute: a whole number of runs a minute from 1, got {pace!r}")
+    at_once = values.get("runs_at_once", 4)
+    if isinstance(at_once, bool) or not isinstance(at_once, int) or not 1 <= at_once <= 1000:
+        raise UserError(f"{settings}: runs_at_once: a whole number of runs from 1 to 1000, got {at_once!r}")
     return Installation(home=h, creditor=creditor, **values)
 
 

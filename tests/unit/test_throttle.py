@@ -68,3 +68,17 @@ def test_a_wakeups_per_minute_that_is_not_a_count_names_the_file_and_the_setting
     (tmp_path / "settings.toml").write_text(f"wakeups_per_minute = {written}\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"settings\.toml: wakeups_per_minute: a whole number of runs a minute"):
         config.load(tmp_path)
+
+
+def test_runs_at_once_bounds_the_embedded_engine_and_defaults_to_four(tmp_path):
+    (tmp_path / "settings.toml").write_text("", encoding="utf-8")
+    assert config.load(tmp_path).runs_at_once == 4
+    (tmp_path / "settings.toml").write_text("runs_at_once = 8\n", encoding="utf-8")
+    assert config.load(tmp_path).runs_at_once == 8
+
+
+@pytest.mark.parametrize("written", ["0", "-1", '"many"', "true", "2.5", "100000"])
+def test_a_runs_at_once_that_is_not_a_count_names_the_file_and_the_setting(tmp_path, written):
+    (tmp_path / "settings.toml").write_text(f"runs_at_once = {written}\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"settings\.toml: runs_at_once: a whole number of runs from 1 to 1000"):
+        config.load(tmp_path)
