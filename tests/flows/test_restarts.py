@@ -46,11 +46,9 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not os.environ.get("DUNNING_TEST_POSTGRES_URL"), reason="PostgreSQL tests: needs "
                        "DUNNING_TEST_POSTGRES_URL (this one makes a cluster of its own, the layout it tests)"),
-    pytest.mark.timeout(600),
     # About 100 s of two cores (its own cluster, a Prefect server started twice, a dozen run processes, the
-    # `dunning` command for every step a person takes): with it the suite reached 593 s of its 600.
-    pytest.mark.skipif(not os.environ.get("DUNNING_SLOW_TESTS"),
-                       reason="about 100 s of two cores, more than the suite can spare: DUNNING_SLOW_TESTS=1 runs it"),
+    # `dunning` command for every step a person takes); the clean-clone suite without it: 378 s.
+    pytest.mark.timeout(600),
 ]
 
 
