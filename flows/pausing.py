@@ -6,7 +6,7 @@ while the question was never answered: it crashed, or its process died, while it
 and the sweep (or `dunning retry`) restarted it. Prefect then rejects the pause under the fired key and hands the
 run an empty answer, which no form accepts: the run fails, and fails again at every retry, and the case is stuck
 for good (found by benchmarks/chaos.py, a Prefect server killed while runs paused for approval). Such a question is
-asked again under its next attempt's key."""
+asked again under a retake of its key (not a new attempt: refused answers count those)."""
 
 from __future__ import annotations
 

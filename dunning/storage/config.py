@@ -301,7 +301,7 @@ def load(home_dir: Path | None = None) -> Installation:
     pace = values.get("wakeups_per_minute")
     if pace is not None and (isinstance(pace, bool) or not isinstance(pace, int) or pace < 1):
         raise UserError(f"{settings}: wakeups_per_minute: a whole number of runs a minute from 1, got {pace!r}")
-    at_once = values.get("runs_at_once", 4)
+    at_once = values.get("runs_at_once", Installation.runs_at_once)
     if isinstance(at_once, bool) or not isinstance(at_once, int) or not 1 <= at_once <= 1000:
         raise UserError(f"{settings}: runs_at_once: a whole number of runs from 1 to 1000, got {at_once!r}")
     return Installation(home=h, creditor=creditor, **values)
