@@ -98,7 +98,7 @@ async def sweep_once(inst: Installation) -> SweepReport:
                 invoices.get(s, number).flow_run_id = str(run.id)
             report.started[number] = str(run.id)
         for number, run_id in to_wake:
-            if run_id and await wake(client, inst, number, run_id):
+            if run_id and await wake(client, inst, number, run_id, only_if_due=True):
                 report.woken[number] = str(run_id)
         for line_id in found.ask:
             run = await run_deployment(  # type: ignore[misc]  # sync_compatible, awaited
@@ -136,8 +136,11 @@ def exit_code(report: SweepReport) -> int:
     return 2 if report.config_problems else 1 if report.failed else 0
 
 
-async def wake(client: PrefectClient, inst: Installation, number: str, run_id: UUID | str) -> bool:
-    """Resume a paused run whose facts changed or whose time has come; False when it is not ours to wake."""
+async def wake(
+    client: PrefectClient, inst: Installation, number: str, run_id: UUID | str, *, only_if_due: bool = False
+) -> bool:
+    """Resume a paused run whose facts changed or whose time has come; False when it is not ours to wake.
+    `only_if_due` (the sweep's): only while its wake-up is still due, taken by one sweep of several at once."""
     run_id = UUID(str(run_id))
     run = await client.read_flow_run(run_id)
     if run.state is not None and run.state.is_completed():
@@ -145,16 +148,22 @@ async def wake(client: PrefectClient, inst: Installation, number: str, run_id: U
     if run.state is None or not run.state.is_paused():
         return False
     with db.transaction(inst) as s:
+        now = clock.now(s)
+        if only_if_due and not wakeups.take_due_wake_up(s, number, now):
+            # Another sweep took it since this one read what is due (and its run may have paused again already,
+            # for its next step: woken now, it would only look and wait again).
+            return False
         invoice = invoices.get(s, number)
         policy = policies.policy_for(inst.home, invoice.debtor.number)
-        waking = wakeups.on_waking(s, invoice, run.state.state_details.pause_key or "", clock.now(s), policy)
+        waking = wakeups.on_waking(s, invoice, run.state.state_details.pause_key or "", now, policy)
     if not waking.resume:
         return False
     try:
         # On the sweep's own client, the run already read: `prefect.flow_runs.resume_flow_run` would build a client
         # (and its TLS context) and read the run again for each of a morning's thousand wake-ups.
         response = await client.resume_flow_run(run_id, run_input=waking.run_input)
-        if response.status == SetStateStatus.REJECT:
+        # ABORT: no longer paused (another sweep, or a person in the UI, resumed it a moment ago).
+        if response.status != SetStateStatus.ACCEPT:
             raise RuntimeError(f"not resumed: {response.details}")
     except Exception:  # another sweep or a person resumed it first: nothing lost, it runs
         with db.transaction(inst) as s:

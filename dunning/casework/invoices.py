@@ -56,11 +56,27 @@ def open_amount(session: Session, invoice: Invoice) -> Decimal:
     return invoice.amount - paid_amount(session, invoice)
 
 
+def open_amounts(session: Session, of: Collection[Invoice]) -> dict[int, Decimal]:
+    """`open_amount` of each invoice by its id, in one query per CHUNK invoices rather than one per invoice (a
+    debtor with fifty open invoices is named in each message to them)."""
+    ids = [i.id for i in of]
+    paid: dict[int, Decimal] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Payment.invoice_id, func.sum(Payment.amount))
+            .where(Payment.invoice_id.in_(ids[start:start + CHUNK]), Payment.reversed_at.is_(None))
+            .group_by(Payment.invoice_id)
+        )
+        paid.update((invoice_id, Decimal(total or 0)) for invoice_id, total in rows)
+    return {i.id: i.amount - paid.get(i.id, ZERO) for i in of}
+
+
 def open_of_debtor(session: Session, debtor: Debtor) -> list[Invoice]:
     """Every invoice of the debtor with something still to pay, oldest due date first."""
     query = select(Invoice).where(Invoice.debtor_id == debtor.id, Invoice.closed_reason.is_(None))
-    found = session.scalars(query.order_by(Invoice.due_date, Invoice.number))
-    return [i for i in found if open_amount(session, i) > 0]
+    found = list(session.scalars(query.order_by(Invoice.due_date, Invoice.number)))
+    amounts = open_amounts(session, found)
+    return [i for i in found if amounts[i.id] > 0]
 
 
 def register_payment(

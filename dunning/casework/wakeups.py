@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dunning.casework import answers, human_tasks, invoices, policies
@@ -82,6 +82,16 @@ def _courtesy_calls_due(session: Session, home: Path, today: date) -> list[tuple
 class Waking:
     resume: bool
     run_input: dict | None = None
+
+
+def take_due_wake_up(session: Session, number: str, now: datetime) -> bool:
+    """Clear the invoice's wake-up if it is still due: True for one of several sweeps at once (the row is locked
+    by the first to write, and the others find it cleared), False once it was taken or moved to a later moment.
+    The first write of its transaction, so that SQLite takes its write lock before reading the row."""
+    taken = session.execute(
+        update(Invoice).where(Invoice.number == number, Invoice.wake_at <= now).values(wake_at=None)
+    )
+    return bool(taken.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
 
 
 def on_waking(session: Session, invoice: Invoice, pause_key: str, now: datetime, policy: Policy) -> Waking:

@@ -142,13 +142,15 @@ def _facts_table(session: Session, invoice: Invoice, today: date | None, languag
         since = local(invoice.debtor.hold_since).date().isoformat()
         hold = [w["hold"].format(since=since, reason=md.text(invoice.debtor.hold_reason)), ""]
     others = [i for i in invoices.open_of_debtor(session, invoice.debtor) if i.id != invoice.id]
+    amounts = invoices.open_amounts(session, others)
+
     def overdue(i: Invoice) -> str:
         days = (today - i.due_date).days if today else 0
         return w["overdue"].format(days=days) if days > 0 else ""
 
     other_rows = [
         w["also_open"].format(number=md.text(i.number), due=i.due_date.isoformat(), overdue=overdue(i),
-                              currency=i.currency, amount=f"{invoices.open_amount(session, i):.2f}")
+                              currency=i.currency, amount=f"{amounts[i.id]:.2f}")
         for i in others
     ]
     times = invoice.debtor.call_times

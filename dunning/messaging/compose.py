@@ -474,10 +474,12 @@ def _base_values(
 ) -> dict[str, Any]:
     """What every message's template gets: debtor, invoice, the debtor's open invoices, creditor, dates."""
     debtor = invoice.debtor
+    listed = invoices.open_of_debtor(session, debtor)
+    amounts = invoices.open_amounts(session, [invoice, *listed])
     return {
         "debtor": debtor_values(debtor),
-        "invoice": _invoice(session, invoice),
-        "open_invoices": [_invoice(session, i) for i in invoices.open_of_debtor(session, debtor)],
+        "invoice": _invoice(session, invoice, amounts[invoice.id]),
+        "open_invoices": [_invoice(session, i, amounts[i.id]) for i in listed],
         "creditor": inst.creditor,
         "today": today,
         "sent_on": today,
@@ -486,14 +488,15 @@ def _base_values(
     }
 
 
-def _invoice(session: Session, invoice: Invoice) -> dict[str, Any]:
-    """An invoice as a message states it; every invoice a message names carries its own payment reference."""
+def _invoice(session: Session, invoice: Invoice, open_amount: Decimal | None = None) -> dict[str, Any]:
+    """An invoice as a message states it; every invoice a message names carries its own payment reference.
+    `open_amount`: what is open on it, when the caller read it already."""
     return {
         "number": invoice.number,
         "issue_date": invoice.issue_date,
         "due_date": invoice.due_date,
         "amount": invoice.amount,
-        "open_amount": invoices.open_amount(session, invoice),
+        "open_amount": invoices.open_amount(session, invoice) if open_amount is None else open_amount,
         "currency": invoice.currency,
         "payment_reference": _payment_reference(invoice),
     }

@@ -185,7 +185,8 @@ def debtor_of(session: Session, number: str) -> Debtor:
 def build(session: Session, inst: Installation, debtor: Debtor, today: date) -> StatementOfAccount:
     """The debtor's statement of account as of `today` (see the module docstring for what it lists)."""
     listed = invoices.open_of_debtor(session, debtor)
-    items = tuple(_item(session, invoice) for invoice in listed)
+    amounts = invoices.open_amounts(session, listed)
+    items = tuple(_item(invoice, amounts[invoice.id]) for invoice in listed)
     credits = session.scalars(
         select(DebtorCredit)
         .where(DebtorCredit.debtor_id == debtor.id, DebtorCredit.applied_at.is_(None),
@@ -203,7 +204,7 @@ def build(session: Session, inst: Installation, debtor: Debtor, today: date) -> 
     )
 
 
-def _item(session: Session, invoice: Invoice) -> Item:
+def _item(invoice: Invoice, open_amount: Decimal) -> Item:
     payments = sorted(invoice.payments, key=lambda p: (p.paid_on, p.id))
     standing = invoices.standing(payments)
     paid = sum((p.amount for p in standing if p.kind in PAID), ZERO)
@@ -215,7 +216,7 @@ def _item(session: Session, invoice: Invoice) -> Item:
         amount=invoice.amount,
         paid=paid,
         credited=credited,
-        open_amount=invoices.open_amount(session, invoice),
+        open_amount=open_amount,
         currency=invoice.currency,
         payment_reference=printed(invoice.payment_reference or payment_reference(invoice.number)),
         entries=tuple(Entry(p.paid_on, p.amount, p.kind, p.reversed_at is not None) for p in payments),

@@ -94,6 +94,27 @@ def test_open_amount_after_a_partial_payment_is_exact(installation):
         assert str(invoices.open_amount(s, invoices.get(s, "F-1"))) == "1234.49"
 
 
+def test_open_amounts_of_many_invoices_at_once_are_each_ones_open_amount(installation):
+    with db.transaction(installation) as s:
+        thirds = add_invoice(s, "F-1", "0.30")
+        for _ in range(3):  # summed in SQL: 0.30 exactly, not 0.30000000000000004
+            invoices.register_payment(s, thirds, Decimal("0.10"), date(2026, 3, 1), NOW)
+        taken_back = add_invoice(s, "F-2", "50.00")
+        invoices.register_payment(s, taken_back, Decimal("20.00"), date(2026, 3, 1), NOW).reversed_at = NOW
+        invoices.register_payment(s, taken_back, Decimal("5.25"), date(2026, 3, 2), NOW)
+        add_invoice(s, "F-3", "19.99")
+
+    with db.transaction(installation) as s:
+        book = list(s.scalars(select(Invoice).order_by(Invoice.number)))
+        at_once = invoices.open_amounts(s, book)
+        one_by_one = {i.id: invoices.open_amount(s, i) for i in book}
+        assert at_once == one_by_one
+        assert [str(at_once[i.id]) for i in book] == ["0.00", "44.75", "19.99"]
+        assert all(type(amount) is Decimal for amount in at_once.values())
+        assert invoices.open_amounts(s, []) == {}
+        assert [i.number for i in invoices.open_of_debtor(s, book[0].debtor)] == ["F-2", "F-3"]
+
+
 # --- moments ----------------------------------------------------------------------------------------------
 
 
