@@ -162,7 +162,7 @@ async def stage(inst: config.Installation, moment: str, kill: subprocess.Popen |
     """Sweep at `moment` until nothing more is due, each round waiting for the runs it handed out. `kill`: SIGKILL
     that worker (`group`: and every run it started) while it runs some of the first round's runs; returns how
     many it was running then (None: not killed)."""
-    from tasks.sweep import sweep_once, wait_until_settled
+    from tasks.sweep import sweep_once
 
     set_clock(inst, moment)
     killed: int | None = None
@@ -179,10 +179,25 @@ async def stage(inst: config.Installation, moment: str, kill: subprocess.Popen |
             sigkill([kill.pid, *(_children(kill.pid) if group else [])])
             kill.wait()
             killed = caught
-        states = await wait_until_settled(runs, 900)
-        stuck = {run: state for run, state in states.items() if state.startswith("still running")}
-        if stuck:
-            raise RuntimeError(f"{len(stuck)} runs did not settle at {moment}")
+        await _settle(inst, runs, moment)
+
+
+async def _settle(inst: config.Installation, runs: list[str], moment: str, timeout: float = 900) -> None:
+    """Wait for the runs a round handed out, sweeping every minute meanwhile as the scheduled sweep does: a worker
+    killed while it handed a run to its process leaves the run Pending, restarted by the first sweep once it has
+    been Pending for `tasks.sweep.STUCK_PENDING` (5 minutes)."""
+    from tasks.sweep import sweep_once, wait_until_settled
+
+    deadline = time.monotonic() + timeout
+    waiting = runs
+    while True:
+        states = await wait_until_settled(waiting, 60)
+        waiting = [run for run, state in states.items() if state.startswith("still running")]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(waiting)} runs did not settle at {moment}")
+        waiting = sorted({*waiting, *(await sweep_once(inst)).touched.values()})
 
 
 async def _under_way_on(worker: subprocess.Popen, run_ids: list[str], timeout: float = 300) -> int:

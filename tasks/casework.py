@@ -8,7 +8,7 @@ from datetime import date, datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from dunning.casework import answers, cases, disputes, facts, human_tasks, invoices, plans, policies
+from dunning.casework import answers, cases, disputes, facts, human_tasks, invoices, plans, policies, wakeups
 from dunning.casework.human_tasks import ApprovalAnswer, CallOutcome
 from dunning.desk import excuses, incasso, sheets
 from dunning.domain.errors import InvalidInput, UserError
@@ -38,6 +38,7 @@ def read_situation(invoice_number: str) -> tuple[Facts, datetime, Policy]:
     inst = installation()
     with db.transaction(inst) as s:
         invoice = invoices.get(s, invoice_number)
+        wakeups.run_started(s, invoice)
         policy = policies.policy_for(inst.home, invoice.debtor.number)
         return facts.load(s, invoice), clock.now(s), policy
 

@@ -143,9 +143,12 @@ async def wake(
     `only_if_due` (the sweep's): only while its wake-up is still due, taken by one sweep of several at once."""
     run_id = UUID(str(run_id))
     run = await client.read_flow_run(run_id)
-    if run.state is not None and run.state.is_completed():
-        return await _rerun_if_reopened(client, inst, number, run_id)
     if run.state is None or not run.state.is_paused():
+        with db.transaction(inst) as s:
+            # Resumed (or ended) after all: a wake-up taken for it is seen through, whoever took it.
+            wakeups.run_started(s, invoices.get(s, number))
+        if run.state is not None and run.state.is_completed():
+            return await _rerun_if_reopened(client, inst, number, run_id)
         return False
     with db.transaction(inst) as s:
         now = clock.now(s)

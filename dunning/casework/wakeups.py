@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from dunning.casework import answers, human_tasks, invoices, policies
@@ -20,6 +20,10 @@ from dunning.domain.wakeups import Hand, PauseKey, answer_on_waking, courtesy_ca
 from dunning.storage.models import BankLine, Debtor, DossierEntry, HumanTask, Invoice
 
 COURTESY_WINDOW_DAYS = 31  # the sweep looks this far ahead for courtesy calls, whatever a policy says
+# A run is resumed within a second of its wake-up being taken and reads its situation within seconds of that (a
+# worker busy with a morning's wake-ups: minutes); a wake-up taken longer ago than this was lost with the process
+# that took it, and the sweep takes it again (a run resumed meanwhile is left alone: it is not paused).
+RESUME_LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -44,7 +48,7 @@ def due(session: Session, home: Path, now: datetime) -> Due:
     found.start = [(number, debtor) for number, debtor in session.execute(newly_due)]
     found.start += _courtesy_calls_due(session, home, today)
     wakes = (select(Invoice.number, Invoice.flow_run_id)
-             .where(Invoice.flow_run_id.is_not(None), Invoice.wake_at <= now).order_by(Invoice.id))
+             .where(Invoice.flow_run_id.is_not(None), _wake_due(now)).order_by(Invoice.id))
     found.wake = [(number, run_id) for number, run_id in session.execute(wakes) if run_id is not None]
     found.ask = list(session.scalars(select(BankLine.id).where(
         BankLine.status == LineStatus.unmatched, BankLine.flow_run_id.is_(None)).order_by(BankLine.id)))
@@ -84,20 +88,38 @@ class Waking:
     run_input: dict | None = None
 
 
+def _wake_due(now: datetime) -> ColumnElement[bool]:
+    """The run's wake-up has come, or one taken to resume it was never seen through (`RESUME_LEASE`)."""
+    return or_(Invoice.wake_at <= now, Invoice.resumed_at <= now - RESUME_LEASE)
+
+
 def take_due_wake_up(session: Session, number: str, now: datetime) -> bool:
     """Clear the invoice's wake-up if it is still due: True for one of several sweeps at once (the row is locked
     by the first to write, and the others find it cleared), False once it was taken or moved to a later moment.
     The first write of its transaction, so that SQLite takes its write lock before reading the row."""
     taken = session.execute(
-        update(Invoice).where(Invoice.number == number, Invoice.wake_at <= now).values(wake_at=None)
+        update(Invoice).where(Invoice.number == number, _wake_due(now)).values(wake_at=None, resumed_at=None)
     )
     return bool(taken.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
 
 
 def on_waking(session: Session, invoice: Invoice, pause_key: str, now: datetime, policy: Policy) -> Waking:
     """The run of `invoice`, paused under `pause_key`, is to be woken now (its wake-up came, or its facts
-    changed): clear the wake-up and say whether to resume it, and with what."""
+    changed): clear the wake-up and say whether to resume it, and with what. One to resume is marked as taken
+    (`resumed_at`) until the run starts (`run_started`): the caller resumes it after this commits, and should it
+    die in between, nothing else would ever wake the run."""
     invoice.wake_at = None
+    waking = _waking(session, invoice, pause_key, now, policy)
+    invoice.resumed_at = now if waking.resume else None
+    return waking
+
+
+def run_started(session: Session, invoice: Invoice) -> None:
+    """The run took its wake-up (it reads its situation): nothing to take again."""
+    invoice.resumed_at = None
+
+
+def _waking(session: Session, invoice: Invoice, pause_key: str, now: datetime, policy: Policy) -> Waking:
     key = PauseKey.parse(pause_key)
     if key is None:
         return Waking(False)

@@ -128,6 +128,7 @@ class Invoice(Base):
         # The sweep: open invoices without a run, by due date (newly due, courtesy calls), and runs to wake.
         Index("ix_invoice_unstarted_due", "due_date", sqlite_where=_UNSTARTED, postgresql_where=_UNSTARTED),
         Index("ix_invoice_wake_at", "wake_at"),
+        Index("ix_invoice_resumed_at", "resumed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(50), unique=True)
@@ -143,6 +144,9 @@ class Invoice(Base):
     # Process bookkeeping: which Prefect run walks this invoice, and when it wants to be woken.
     flow_run_id: Mapped[str | None] = mapped_column(String(36))
     wake_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When a wake-up was taken to resume the run (`wakeups.on_waking`), until the run starts: should the process
+    # that took it die before Prefect resumed the run, the sweep takes it again (`wakeups.RESUME_LEASE`).
+    resumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_reason: Mapped[str | None] = mapped_column(String(40))
 
     debtor: Mapped[Debtor] = relationship(back_populates="invoices")

@@ -156,6 +156,39 @@ def test_a_run_left_pending_by_a_runner_that_died_is_given_back_and_goes_on(engi
     assert len(engine.subjects()) == 1, "replayed: nothing sent twice"
 
 
+def test_a_wake_up_taken_by_a_sweep_that_died_before_resuming_the_run_is_taken_again(engine):
+    # The sweep commits the wake-up it takes (cleared, so that a second sweep leaves the run alone) and then resumes
+    # the run through the Prefect API: killed in between, it left the run paused with no wake-up, lost for good.
+    from dunning.casework import invoices, policies, wakeups
+    from dunning.storage import clock, config, db
+
+    engine.import_csv([row("L-1", "LOST", "business", "l@example.com")])
+    engine.set_clock("2026-01-09T10:00")
+    engine.sweep()
+    engine.cli("call", "L-1", "--not-reached")  # the herinnering goes; the run waits for the aanmaning's day
+    paused = engine.run_state("L-1")
+    engine.set_clock("2026-01-26T10:00")
+    inst = config.load(engine.home)
+    with db.transaction(inst) as s:  # what `tasks.sweep.wake` commits before it resumes the run; then it died
+        assert wakeups.take_due_wake_up(s, "L-1", clock.now(s))
+        invoice = invoices.get(s, "L-1")
+        assert wakeups.on_waking(s, invoice, paused["pause_key"], clock.now(s),
+                                 policies.policy_for(inst.home, "LOST")).resume
+
+    engine.sweep()  # within the lease: maybe the other sweep is resuming it right now
+    assert engine.run_state("L-1")["type"] == "PAUSED" and len(engine.subjects()) == 1
+    engine.set_clock("2026-01-26T10:06")
+    engine.sweep()
+    assert [s for s in engine.subjects() if s.startswith("Aanmaning")] == [
+        "Aanmaning: factuur L-1 is nog steeds niet betaald"], engine.subjects()
+    assert engine.run_state("L-1")["type"] == "PAUSED", "waiting for its next step"
+    engine.set_clock("2026-01-26T10:20")
+    engine.sweep()
+    assert len(engine.subjects()) == 2, "taken through: not woken again"
+    with db.transaction(inst) as s:
+        assert invoices.get(s, "L-1").resumed_at is None
+
+
 def test_a_run_whose_process_stopped_beating_is_restarted_and_one_that_never_beat_is_left_alone(engine, monkeypatch):
     # A worker's machine died mid-run: the run stays Running on the server for ever unless someone says otherwise.
     # Its heartbeats tell: one that beat and went silent died; one that never beat (the embedded engine's runs do
