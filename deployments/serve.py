@@ -26,6 +26,10 @@ from tasks import throttle
 from tasks.runtime import installation
 
 SWEEP_SECONDS = int(os.environ.get("DUNNING_SWEEP_SECONDS", "60"))
+# Sweeps per run of the sweep deployment (scheduled every SWEEP_SECONDS x SWEEP_ROUNDS): one process for ten
+# minutes' sweeps rather than one a minute (flows/sweep.py). Should a sweep run die, the next one is at most that
+# far off; two sweeps at once do no harm.
+SWEEP_ROUNDS = max(1, int(os.environ.get("DUNNING_SWEEP_ROUNDS", "10")))
 # The bank statement inbox (DUNNING_HOME/inbox/bank/) is read every five minutes; 0 leaves it to a person
 # starting the deployment (or to `dunning import bank`).
 BANK_INBOX_SECONDS = int(os.environ.get("DUNNING_BANK_INBOX_SECONDS", "300"))
@@ -40,7 +44,12 @@ def deployments(inst: Installation) -> list[RunnerDeployment]:
     made: list[Any] = [
         collect_invoice.to_deployment(name=inst.instance, tags=["dunning"]),
         # Tests and scripted use drive sweeps themselves (`dunning sweep`): DUNNING_SWEEP_SECONDS=0.
-        sweep.to_deployment(name=inst.instance, interval=SWEEP_SECONDS or None, tags=["dunning"]),
+        sweep.to_deployment(
+            name=inst.instance,
+            interval=SWEEP_SECONDS * SWEEP_ROUNDS or None,
+            parameters={"rounds": SWEEP_ROUNDS, "every_seconds": SWEEP_SECONDS} if SWEEP_SECONDS else {},
+            tags=["dunning"],
+        ),
         letters_posted.to_deployment(name=inst.instance, tags=["dunning"]),
         import_bank.to_deployment(name=inst.instance, interval=BANK_INBOX_SECONDS or None, tags=["dunning"]),
         match_payment.to_deployment(name=inst.instance, tags=["dunning"]),
@@ -62,7 +71,8 @@ def main() -> None:
     # The e-mail throttle (DUNNING_EMAILS_PER_MINUTE), set before the first run can send.
     asyncio.run(throttle.set_email_limit(inst, throttle.emails_per_minute_from_env()))
     # At most `runs_at_once` runs at a time (settings.toml): Prefect's serve() has no bound of its own.
-    serve(*deployments(inst), print_starting_message=False, limit=inst.runs_at_once)
+    # One more than runs_at_once: the sweep's own run stays for its rounds, and must not take an invoice run's place.
+    serve(*deployments(inst), print_starting_message=False, limit=inst.runs_at_once + 1)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
-from prefect.states import Completed, Crashed, Scheduled
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Cancelled, Completed, Crashed, Scheduled
 from sqlalchemy import select
 
 from dunning.casework import invoices, policies, wakeups
@@ -118,16 +119,32 @@ async def sweep_once(inst: Installation) -> SweepReport:
             await _close_if_decided_elsewhere(client, run_id)
             with db.transaction(inst) as s:
                 s.get_one(BankLine, line_id).flow_run_id = None  # looked at once: the run is over
-        for run in await _silent_running(client, inst):
+        silent = await _silent_running(client, inst)
+        for run in silent:
             # On record, in the run's history: why it went on from the top.
             await client.set_flow_run_state(run.id, Crashed(message=SILENT_MESSAGE), force=True)
-            await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
-            report.restarted[run.name] = str(run.id)
-        for run in [*await _crashed_runs(client, inst), *await _stuck_pending(client, inst)]:
+        dead = [*silent, *await _crashed_runs(client, inst), *await _stuck_pending(client, inst)]
+        sweeps = await _sweep_flow_id(client) if dead else None
+        for run in dead:
+            if run.flow_id == sweeps:
+                # A sweep run sweeps for ten minutes; started again beside the schedule's next one it would only
+                # hold a process (and a place of an invoice run) for nothing.
+                await client.set_flow_run_state(run.id, Cancelled(message=DEAD_SWEEP_MESSAGE), force=True)
+                continue
             await client.set_flow_run_state(run.id, Scheduled(name="Restarting"), force=True)
             report.restarted[run.name] = str(run.id)
         await restart_failed(client, inst, report)
     return report
+
+
+DEAD_SWEEP_MESSAGE = "a sweep run that died is not restarted: the schedule's next sweep run takes over"
+
+
+async def _sweep_flow_id(client: PrefectClient) -> UUID | None:
+    try:
+        return (await client.read_flow_by_name("sweep")).id
+    except ObjectNotFound:
+        return None
 
 
 def exit_code(report: SweepReport) -> int:

@@ -92,8 +92,9 @@ def _api(url: str, method: str = "GET", body: dict | None = None) -> dict:
 
 
 def start_first_sweep(inst: Installation, serve: subprocess.Popen, timeout: float = 120) -> bool:
-    """Ask for one sweep as soon as the deployments are registered, so a newcomer does not wait for the
-    schedule's first tick. Talks to the API over HTTP: this module stays free of Prefect imports."""
+    """Ask for a sweep run as soon as the deployments are registered, so a newcomer does not wait for the
+    schedule's first tick (one run sweeps for ten minutes, the schedule's next run takes over after it). Talks to
+    the API over HTTP: this module stays free of Prefect imports."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and serve.poll() is None:
         try:

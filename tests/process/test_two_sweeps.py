@@ -74,3 +74,46 @@ def test_two_sweeps_at_once_start_each_run_once_wake_it_once_and_send_each_messa
     assert len(aanmaningen) == len(set(aanmaningen)) == len(INVOICES), engine.subjects()
     assert {engine.run_state(n)["type"] for n in INVOICES} == {"PAUSED"}, "each waiting for its next step"
     assert [e["kind"] for e in engine.json("dossier", "S-1")].count("aanmaning") == 1
+
+
+def test_one_sweep_run_sweeps_round_after_round_and_takes_what_fell_due_meanwhile(engine):
+    # The scheduled sweep is one run for ten minutes' sweeps (a process a minute would cost more than the sweep).
+    import time
+
+    from flows.sweep import sweep
+
+    engine.import_csv([row("R-1", "ROUND1", "consumer", "r1@example.com")])
+    engine.set_clock("2026-01-09T10:00")
+
+    async def rounds() -> dict:
+        return await sweep(rounds=3, every_seconds=3)
+
+    def meanwhile() -> None:  # a newly imported invoice, past its due date, while the run waits between rounds
+        time.sleep(0.5)
+        engine.import_csv([row("R-2", "ROUND2", "consumer", "r2@example.com")])
+
+    started = time.monotonic()
+    importing = threading.Thread(target=meanwhile)
+    importing.start()
+    done = asyncio.run(rounds())
+    importing.join()
+    assert time.monotonic() - started >= 6.0, "three rounds, 3 s apart"
+    assert sorted(done["started"]) == ["R-1", "R-2"]
+    states = asyncio.run(wait_until_settled(sorted(done["started"].values()), timeout=60))
+    assert sorted(states.values()) == ["Suspended", "Suspended"], states
+
+
+def test_a_sweep_run_that_died_is_cancelled_not_restarted_the_schedules_next_one_takes_over(engine):
+    from flows.sweep import sweep
+    from tests.support.in_process import outside_playwrights_loop
+
+    with outside_playwrights_loop():
+        deployment_id = sweep.to_deployment(name=engine.env["DUNNING_INSTANCE"], tags=["dunning"]).apply()
+    run = engine.api_call(f"/deployments/{deployment_id}/create_flow_run", {"name": "dead sweep"})
+    engine.api_call(f"/flow_runs/{run['id']}/set_state", {"state": {"type": "CRASHED", "name": "Crashed"},
+                                                          "force": True})
+
+    assert "dead sweep" not in engine.sweep()
+    state = engine.api_call(f"/flow_runs/{run['id']}")["state"]
+    assert (state["type"], state["message"]) == ("CANCELLED", "a sweep run that died is not restarted: the "
+                                                              "schedule's next sweep run takes over")

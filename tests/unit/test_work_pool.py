@@ -31,3 +31,18 @@ def test_another_instance_gets_a_pool_of_its_own(tmp_path, monkeypatch):
     assert pool.pool_name(config.load(tmp_path)) == "dunning"
     monkeypatch.setenv("DUNNING_INSTANCE", "acme")
     assert pool.pool_name(config.load(tmp_path)) == "dunning-acme"
+
+
+def test_the_sweep_is_scheduled_as_one_run_of_ten_rounds_a_minute_apart(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from deployments import serve
+
+    monkeypatch.setattr(serve, "SWEEP_SECONDS", 60)
+    monkeypatch.setattr(serve, "SWEEP_ROUNDS", 10)
+    [sweep] = [d for d in deployments(config.load(tmp_path)) if d.flow_name == "sweep"]
+    assert sweep.parameters == {"rounds": 10, "every_seconds": 60}
+    assert [s.schedule.interval for s in sweep.schedules] == [timedelta(minutes=10)]
+    monkeypatch.setattr(serve, "SWEEP_SECONDS", 0)  # tests and scripts sweep themselves: one round when started
+    [sweep] = [d for d in deployments(config.load(tmp_path)) if d.flow_name == "sweep"]
+    assert sweep.parameters == {} and not sweep.schedules
