@@ -29,7 +29,12 @@ async def sweep(rounds: int = 1, every_seconds: float = 60) -> dict[str, dict[st
     for n in range(max(rounds, 1)):
         if n:
             await asyncio.sleep(max(0.0, begun + n * every_seconds - time.monotonic()))
-        report = await sweep_once(inst)
+        try:
+            report = await sweep_once(inst)
+        except UserError as error:  # a file the sweep itself needs does not load: said now, tried again next round
+            log.error(str(error))
+            problems = [str(error)]
+            continue
         for label, runs in (("started", report.started), ("woken", report.woken), ("restarted", report.restarted),
                             ("asked", report.asked)):
             if runs:

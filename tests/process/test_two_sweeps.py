@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -78,8 +79,6 @@ def test_two_sweeps_at_once_start_each_run_once_wake_it_once_and_send_each_messa
 
 def test_one_sweep_run_sweeps_round_after_round_and_takes_what_fell_due_meanwhile(engine):
     # The scheduled sweep is one run for ten minutes' sweeps (a process a minute would cost more than the sweep).
-    import time
-
     from flows.sweep import sweep
 
     engine.import_csv([row("R-1", "ROUND1", "consumer", "r1@example.com")])
@@ -117,3 +116,28 @@ def test_a_sweep_run_that_died_is_cancelled_not_restarted_the_schedules_next_one
     state = engine.api_call(f"/flow_runs/{run['id']}")["state"]
     assert (state["type"], state["message"]) == ("CANCELLED", "a sweep run that died is not restarted: the "
                                                               "schedule's next sweep run takes over")
+
+
+def test_a_sweep_run_keeps_sweeping_while_a_file_does_not_load_and_fails_only_if_it_still_does_not(engine):
+    from dunning.domain.errors import UserError
+    from flows.sweep import sweep
+
+    engine.import_csv([row("P-1", "POLICY1", "consumer", "p1@example.com")])
+    engine.set_clock("2026-01-09T10:00")
+    policies = engine.home / "policies.toml"
+    good = policies.read_text(encoding="utf-8")
+    policies.write_text('[default]\ngrace_days = "five"\n', encoding="utf-8")
+
+    def mended() -> None:
+        time.sleep(1.0)
+        policies.write_text(good, encoding="utf-8")
+
+    mending = threading.Thread(target=mended)
+    mending.start()
+    done = asyncio.run(sweep(rounds=3, every_seconds=2))
+    mending.join()
+    assert list(done["started"]) == ["P-1"], "taken once the file loads, in the same run"
+
+    policies.write_text('[default]\ngrace_days = "five"\n', encoding="utf-8")
+    with pytest.raises(UserError, match="policies.toml"):
+        asyncio.run(sweep(rounds=2, every_seconds=0.5))
