@@ -3,7 +3,7 @@ start and what to wake (`dunning.casework.wakeups.due`, the whole of the sweep's
 Prefect; no Prefect server is involved), against reading the same book once, measured in the same run, on
 SQLite and, given a server, on PostgreSQL.
 
-    .venv/bin/python -m benchmarks.sweep [--invoices 100000] [--postgres URL] [--repeat 3]
+    .venv/bin/python -m benchmarks.sweep [--invoices 100000] [--postgres URL] [--repeat 3] [--prefect [--waiting N]]
 
 The book, inserted in bulk: `--invoices` open invoices, four per debtor, 20 of them overdue with their run
 waiting (wake-up tomorrow), the rest due within 90 days (one in seven with a run waiting for its courtesy call
@@ -11,11 +11,23 @@ or a reminder); every other debtor has three invoices paid on time before (a his
 reads; none of them is a late payer). So nothing is due. Then the same with something due: the 20 overdue
 without a run yet and 100 runs whose wake-up has come. Each figure is the best of `--repeat`; the SQL
 statements of one call are counted. Target: at most 2 s for the empty sweep. PostgreSQL: `--postgres URL` or
-DUNNING_TEST_POSTGRES_URL, a server where we may create a database (created for the run, dropped afterwards)."""
+DUNNING_TEST_POSTGRES_URL, a server where we may create a database (created for the run, dropped afterwards).
+
+`--prefect` adds (e): one round of the scheduled sweep with nothing due, whole (`tasks.sweep.sweep_once`, what the
+sweep's run does every minute: `wakeups.due` and its reads of the Prefect API for runs that died or failed),
+against a live Prefect server started as `dunning run` starts it (on SQLite in the home) holding `--waiting`
+(10,000) suspended invoice runs (made as benchmarks/sweep_wake.py makes them); the installation's clock set to the
+book's moment. Wall seconds and this process's CPU seconds, best and median of `--repeat`; target: at most 1 s
+("nothing that runs every minute takes more than a second when there is nothing to do")."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,9 +43,11 @@ from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
 from benchmarks.common import add_database_options, best, counting_statements, on_each_database  # noqa: E402
 from dunning.casework import wakeups  # noqa: E402
+from dunning.cli import engine as dunning_engine  # noqa: E402
 from dunning.domain.kinds import DebtorKind, PaymentKind  # noqa: E402
 from dunning.domain.time import AMSTERDAM  # noqa: E402
-from dunning.storage import config, db  # noqa: E402
+from dunning.messaging.mailsink import free_port  # noqa: E402
+from dunning.storage import clock, config, db  # noqa: E402
 from dunning.storage.models import Debtor, Invoice, Payment  # noqa: E402
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=AMSTERDAM).astimezone(UTC)  # a Tuesday, inside contact hours
@@ -43,6 +57,7 @@ OVERDUE = 20
 WOKEN = 100
 CHUNK = 5000
 RUN = "00000000-0000-4000-8000-{:012d}"
+PORT = free_port()  # Prefect reads PREFECT_API_URL once, at import: one port for the servers of both databases
 
 
 def book(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -75,7 +90,9 @@ def book(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[
 
 
 def prepare(home: Path, database_url: str, n: int) -> config.Installation:
-    inst = config.Installation(home=home, database_url=database_url)
+    (home / "settings.toml").write_text(f'instance = "bench"\nprefect_port = {PORT}\n', encoding="utf-8")
+    os.environ["DUNNING_DATABASE_URL"] = database_url
+    inst = config.load(home)
     db.migrate(inst)
     engine = db.engine_for(inst.database_url)
     debtors, invoices, payments = book(n)
@@ -115,6 +132,8 @@ def run(label: str, database_url: str, home: Path, args: argparse.Namespace) -> 
     print(f"{'(a) SELECT count(*) FROM invoice':<44} {count:8.3f} s")
     print(f"{'(b) read every invoice once':<44} {read:8.3f} s  ({len(rows)} rows)")
     sweep(inst, "(c) empty sweep: wakeups.due, nothing due", args, read, count, target=2.0)
+    if args.prefect:
+        sweep_round(inst, args, read)
 
     engine = db.engine_for(inst.database_url)
     with engine.begin() as c:  # the first sweep after the import, and runs whose time has come
@@ -144,12 +163,66 @@ def sweep(inst: config.Installation, label: str, args: argparse.Namespace, read:
     return found
 
 
+def sweep_round(inst: config.Installation, args: argparse.Namespace, read: float) -> None:
+    """(e): `sweep_once` with nothing due, against a Prefect server holding `args.waiting` suspended runs."""
+    from benchmarks.sweep_wake import register_deployment
+
+    with db.transaction(inst) as s:
+        clock.set_simulated(s, NOW)
+    inst.prefect_home.mkdir(parents=True, exist_ok=True)
+    log = inst.home / "prefect-server.log"
+    t0 = time.perf_counter()
+    server = dunning_engine.start_prefect_server(inst, PORT, log)
+    try:
+        dunning_engine.wait_for_health(inst.prefect_api_url, server)
+        asyncio.run(register_deployment(inst.instance))
+    finally:
+        dunning_engine.stop(server)  # on SQLite the server's own writers would hold the write lock against the runs
+    if args.waiting:
+        out = inst.home / "run-ids.json"
+        subprocess.run([sys.executable, "-m", "benchmarks.sweep_wake", "--create", str(args.waiting), "--out",
+                        str(out)], env=dunning_engine.child_env(inst), cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        assert len(json.loads(out.read_text())) == args.waiting
+    server = dunning_engine.start_prefect_server(inst, PORT, log)
+    try:
+        dunning_engine.wait_for_health(inst.prefect_api_url, server)
+        print(f"{'    set-up':<44} {time.perf_counter() - t0:8.2f} s  (a Prefect server with {args.waiting} "
+              "suspended runs)", flush=True)
+        time.sleep(5)  # the server's services have started: their first loop is not in the first measurement
+        walls, cpus = asyncio.run(_rounds(inst, args.repeat))
+    finally:
+        dunning_engine.stop(server)
+    wall, cpu = min(walls), min(cpus)
+    print(f"{'(e) one round of the sweep, nothing due':<44} {wall:8.3f} s  {wall / read:6.2f} x (b)  median "
+          f"{statistics.median(walls):.3f} s; CPU {cpu:.3f} s (median {statistics.median(cpus):.3f})  target <= 1.0 s: "
+          f"{'met' if max(walls) <= 1.0 else 'MISSED'}")
+
+
+async def _rounds(inst: config.Installation, repeat: int) -> tuple[list[float], list[float]]:
+    from tasks.sweep import sweep_once
+
+    walls, cpus = [], []
+    await sweep_once(inst)  # the first opens the client and imports what it needs: the minute's rounds reuse them
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = await sweep_once(inst)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+        assert not (report.started or report.woken or report.restarted or report.asked or report.failed), report
+    return walls, cpus
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--prefect", action="store_true", help="(e) a whole sweep round against a Prefect server")
+    parser.add_argument("--waiting", type=int, default=10_000, help="suspended runs on that server (with --prefect)")
     add_database_options(parser)
     args = parser.parse_args()
+    if args.prefect:
+        os.environ.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)  # the server on SQLite in the home, as by default
+        os.environ.update(PREFECT_API_URL=f"http://127.0.0.1:{PORT}/api", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     if args.invoices < OVERDUE + 7 * WOKEN:
         parser.error(f"--invoices: at least {OVERDUE + 7 * WOKEN}")
     print(f"{args.invoices} open invoices; measured: dunning.casework.wakeups.due (what the sweep starts and "

@@ -73,10 +73,15 @@ def open_amounts(session: Session, of: Collection[Invoice]) -> dict[int, Decimal
 
 def open_of_debtor(session: Session, debtor: Debtor) -> list[Invoice]:
     """Every invoice of the debtor with something still to pay, oldest due date first."""
+    return list(owed_by(session, debtor))
+
+
+def owed_by(session: Session, debtor: Debtor) -> dict[Invoice, Decimal]:
+    """`open_of_debtor`, each with what is open on it (two queries, however many invoices)."""
     query = select(Invoice).where(Invoice.debtor_id == debtor.id, Invoice.closed_reason.is_(None))
     found = list(session.scalars(query.order_by(Invoice.due_date, Invoice.number)))
     amounts = open_amounts(session, found)
-    return [i for i in found if amounts[i.id] > 0]
+    return {i: amounts[i.id] for i in found if amounts[i.id] > 0}
 
 
 def register_payment(

@@ -141,8 +141,7 @@ def _facts_table(session: Session, invoice: Invoice, today: date | None, languag
     if invoice.debtor.hold_since is not None:
         since = local(invoice.debtor.hold_since).date().isoformat()
         hold = [w["hold"].format(since=since, reason=md.text(invoice.debtor.hold_reason)), ""]
-    others = [i for i in invoices.open_of_debtor(session, invoice.debtor) if i.id != invoice.id]
-    amounts = invoices.open_amounts(session, others)
+    others = {i: amount for i, amount in invoices.owed_by(session, invoice.debtor).items() if i.id != invoice.id}
 
     def overdue(i: Invoice) -> str:
         days = (today - i.due_date).days if today else 0
@@ -150,8 +149,8 @@ def _facts_table(session: Session, invoice: Invoice, today: date | None, languag
 
     other_rows = [
         w["also_open"].format(number=md.text(i.number), due=i.due_date.isoformat(), overdue=overdue(i),
-                              currency=i.currency, amount=f"{amounts[i.id]:.2f}")
-        for i in others
+                              currency=i.currency, amount=f"{amount:.2f}")
+        for i, amount in others.items()
     ]
     times = invoice.debtor.call_times
     call_times = w["best_reached"].format(times=md.text(times)) if times else ""

@@ -56,8 +56,10 @@ def companions(
     query = select(Invoice).where(
         Invoice.debtor_id == invoice.debtor_id, Invoice.id != invoice.id, Invoice.closed_reason.is_(None)
     )
-    for other in session.scalars(query.order_by(Invoice.due_date, Invoice.number)):
-        if invoices.open_amount(session, other) <= 0 or other.flow_run_id is None:
+    others = list(session.scalars(query.order_by(Invoice.due_date, Invoice.number)))
+    amounts = invoices.open_amounts(session, others)
+    for other in others:
+        if amounts[other.id] <= 0 or other.flow_run_id is None:
             continue
         policy = policies.policy_for(inst.home, other.debtor.number)
         action = decide(facts.load(session, other), policy, now, inst.law_dir)

@@ -343,13 +343,14 @@ def _context(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a message for `step` says (the template context, see `templating`) and the facts to keep with it."""
     message = step.sends
-    open_amount = invoices.open_amount(session, invoice)
+    owed = invoices.owed_by(session, invoice.debtor)
+    open_amount = owed[invoice] if invoice in owed else invoices.open_amount(session, invoice)
     by_post = Channel.letter in route(step, invoice.debtor, policy.by_post).channels
     deadline, term_facts = _deadline(message, invoice, today, policy, inst.law_dir, by_post=by_post)
     statement = _statement(session, inst, invoice, message, today, deadline, policy, cost_share)
     note = given.personal_note if given is not None and given.personal_note is not None else None
     values: dict[str, Any] = {
-        **_base_values(session, inst, invoice, today, deadline),
+        **_base_values(session, inst, invoice, open_amount, owed, today, deadline),
         "claim": statement,
         "by_post": by_post,
         "personal_note": note if note is not None else _notes(session, invoice, step),
@@ -470,16 +471,20 @@ def debtor_values(debtor: Debtor) -> dict[str, Any]:
 
 
 def _base_values(
-    session: Session, inst: Installation, invoice: Invoice, today: date, deadline: date | None
+    session: Session,
+    inst: Installation,
+    invoice: Invoice,
+    open_amount: Decimal,
+    owed: dict[Invoice, Decimal],
+    today: date,
+    deadline: date | None,
 ) -> dict[str, Any]:
-    """What every message's template gets: debtor, invoice, the debtor's open invoices, creditor, dates."""
-    debtor = invoice.debtor
-    listed = invoices.open_of_debtor(session, debtor)
-    amounts = invoices.open_amounts(session, [invoice, *listed])
+    """What every message's template gets: debtor, invoice, the debtor's open invoices (`owed`: each with what is
+    open on it), creditor, dates."""
     return {
-        "debtor": debtor_values(debtor),
-        "invoice": _invoice(session, invoice, amounts[invoice.id]),
-        "open_invoices": [_invoice(session, i, amounts[i.id]) for i in listed],
+        "debtor": debtor_values(invoice.debtor),
+        "invoice": _invoice(session, invoice, open_amount),
+        "open_invoices": [_invoice(session, i, amount) for i, amount in owed.items()],
         "creditor": inst.creditor,
         "today": today,
         "sent_on": today,

@@ -52,10 +52,13 @@ def prepare(
     now: datetime,
     compose: Callable[[], Composed],
     attempt: int = 1,
+    *,
+    absent: bool = False,
 ) -> OutboxMessage:
-    """The outbox row for this message, composed once: a replay finds it and reuses the same bytes."""
+    """The outbox row for this message, composed once: a replay finds it and reuses the same bytes. `absent`:
+    the caller found no row for this attempt in this transaction already (`current`), so none is looked for."""
     key = key_for(invoice, step, channel, attempt)
-    message = find(session, key)
+    message = None if absent else find(session, key)
     if message is not None:
         return message
     composed = compose()
@@ -84,41 +87,51 @@ def add_companions(
     message: OutboxMessage,
     others: list[tuple[Invoice, Step]],
     data: dict[Invoice, dict[str, Any]],
-) -> None:
+) -> list[OutboxMessage]:
     """The same message, on record for the other invoices it covers (each under its own step): each gets its
-    own row and, once it is sent, its own evidence; only the first invoice's run sends it."""
+    own row (returned) and, once it is sent, its own evidence; only the first invoice's run sends it."""
+    rows = []
     for other, step in others:
         attempt = next_attempt(session, other, step, message.channel)
-        session.add(
-            OutboxMessage(
-                key=key_for(other, step, message.channel, attempt),
-                invoice_id=other.id,
-                step=step,
-                channel=message.channel,
-                attempt=attempt,
-                status=OutboxStatus.queued,
-                recipient=message.recipient,
-                subject=message.subject,
-                content=message.content,
-                message_id=message.message_id,
-                sha256=message.sha256,
-                data={**data[other], "sent_with": message.key},
-                created_at=message.created_at,
-            )
+        row = OutboxMessage(
+            key=key_for(other, step, message.channel, attempt),
+            invoice_id=other.id,
+            step=step,
+            channel=message.channel,
+            attempt=attempt,
+            status=OutboxStatus.queued,
+            recipient=message.recipient,
+            subject=message.subject,
+            content=message.content,
+            message_id=message.message_id,
+            sha256=message.sha256,
+            data={**data[other], "sent_with": message.key},
+            created_at=message.created_at,
         )
+        session.add(row)
+        rows.append(row)
     session.flush()
+    return rows
 
 
 def next_attempt(session: Session, invoice: Invoice, step: Step, channel: Channel) -> int:
     """The attempt to use now: the latest one, or a new one when the latest was voided."""
+    return current(session, invoice, step, channel)[0]
+
+
+def current(session: Session, invoice: Invoice, step: Step, channel: Channel) -> tuple[int, OutboxMessage | None]:
+    """The attempt to use now and its row, if it has one: the latest attempt, or a new one (no row yet) when the
+    latest was voided. One query: the latest row is the current attempt's own unless it was voided."""
     latest = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.invoice_id == invoice.id, OutboxMessage.step == step, OutboxMessage.channel == channel)
         .order_by(OutboxMessage.attempt.desc())
     ).first()
     if latest is None:
-        return 1
-    return latest.attempt + 1 if latest.status is OutboxStatus.voided else latest.attempt
+        return 1, None
+    if latest.status is OutboxStatus.voided:
+        return latest.attempt + 1, None
+    return latest.attempt, latest
 
 
 def refuse(
@@ -174,7 +187,7 @@ def claim(session: Session, group: list[OutboxMessage], now: datetime) -> bool:
     )
     assert isinstance(done, CursorResult)  # an UPDATE: its rowcount counts the rows claimed
     for m in group:
-        session.refresh(m)
+        session.expire(m, ["status", "tries", "sent_at"])  # read again when next used, not now
     return done.rowcount == len(ids)
 
 

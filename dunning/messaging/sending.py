@@ -110,8 +110,7 @@ def prepare_email(session: Session, inst: Installation, invoice: Invoice, step: 
         outbox.refuse(session, invoice, step, Channel.email, now, "the debtor has no e-mail address")
         return Settled(OutboxStatus.refused.value, "no e-mail address")
     _one_at_a_time(session, invoice)
-    attempt = outbox.next_attempt(session, invoice, step, Channel.email)
-    message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
+    attempt, message = outbox.current(session, invoice, step, Channel.email)
     if message is None:
         if not combining.still_due(session, inst, invoice, step, now):
             # A retry after the facts changed (a message voided by a dispute, a payment): nothing new goes out;
@@ -129,9 +128,10 @@ def prepare_email(session: Session, inst: Installation, invoice: Invoice, step: 
                           invoice.debtor.email)
             return Settled(OutboxStatus.refused.value, reason)
         try:
-            message = queue_email(session, inst, invoice, step, now, attempt)
+            message, rows = _queue_email(session, inst, invoice, step, now, attempt, absent=True)
         except FieldError as error:
             return _refuse(session, invoice, step, Channel.email, now, error, attempt)
+        return _hand_over(session, message, now, rows)
     return _hand_over(session, message, now)
 
 
@@ -140,6 +140,14 @@ def queue_email(
 ) -> OutboxMessage:
     """The e-mail's outbox row, composed the first time: with the debtor's other invoices for which the same
     message is due now, each on record with its own row and the facts it states about that invoice."""
+    return _queue_email(session, inst, invoice, step, now, attempt)[0]
+
+
+def _queue_email(
+    session: Session, inst: Installation, invoice: Invoice, step: Step, now: datetime, attempt: int,
+    *, absent: bool = False,
+) -> tuple[OutboxMessage, list[OutboxMessage]]:
+    """`queue_email`, and every row of the message (its own first) when it was composed just now."""
     others = combining.companions(session, inst, invoice, step, now)
     key = outbox.key_for(invoice, step, Channel.email, attempt)
     message = outbox.prepare(
@@ -152,9 +160,9 @@ def queue_email(
             session, inst, invoice, step, now, _policy(inst, invoice), key, also=[o for o, _ in others]
         ),
         attempt=attempt,
+        absent=absent,
     )
-    _add_companions(session, inst, invoice, message, others, now)
-    return message
+    return message, [message, *_add_companions(session, inst, invoice, message, others, now)]
 
 
 def _add_companions(
@@ -164,20 +172,23 @@ def _add_companions(
     message: OutboxMessage,
     others: list[tuple[Invoice, Step]],
     now: datetime,
-) -> None:
-    """The other invoices a message just composed covers, each on record with its own row."""
+) -> list[OutboxMessage]:
+    """The other invoices a message just composed covers, each on record with its own row (returned)."""
     if not others:
-        return
+        return []
     group = [invoice, *(o for o, _ in others)]
     # Each invoice's evidence states its own facts (its deadline, its claim, its share of the costs).
     data = {o: compose.stated_facts(session, inst, o, o_step, now, _policy(inst, o), group) for o, o_step in others}
     if message.channel is Channel.letter:
         for facts in data.values():
             facts["printed_on"] = (message.data or {})["printed_on"]  # posted with it, its terms count from then
-    outbox.add_companions(session, message, others, data)
+    return outbox.add_companions(session, message, others, data)
 
 
-def _hand_over(session: Session, message: OutboxMessage, now: datetime) -> Decision:
+def _hand_over(
+    session: Session, message: OutboxMessage, now: datetime, composed: list[OutboxMessage] | None = None
+) -> Decision:
+    """Claim the message for delivery, or say why not. `composed`: its rows, when it was composed just now."""
     if message.status in (OutboxStatus.sent, OutboxStatus.refused):
         return Settled(message.status.value)
     lead = outbox.lead_of(session, message)
@@ -189,7 +200,10 @@ def _hand_over(session: Session, message: OutboxMessage, now: datetime) -> Decis
             return Settled(OutboxStatus.voided.value, message.last_error)
     if lead is not None and not _in_doubt_too_long(message, now):
         return WaitForLead(lead.key.rsplit(":", 3)[0])
-    group = [message] if lead is not None else [message, *outbox.sent_with(session, message)]
+    if composed is not None:
+        group = composed
+    else:
+        group = [message] if lead is not None else [message, *outbox.sent_with(session, message)]
     if message.status is OutboxStatus.sending:
         # We stopped after handing it to the server last time: never send twice, record what we know.
         for m in group:
@@ -240,8 +254,7 @@ def give_back(session: Session, deliver: Deliver, why: str) -> None:
 def not_before(session: Session, invoice: Invoice, step: Step, now: datetime) -> datetime | None:
     """When this step's e-mail, back in the queue after a temporary mail server fault, may be handed over again;
     None when it may go now (or is not queued at all)."""
-    attempt = outbox.next_attempt(session, invoice, step, Channel.email)
-    message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
+    attempt, message = outbox.current(session, invoice, step, Channel.email)
     if message is None or message.status is not OutboxStatus.queued or message.next_try_at is None:
         return None
     return message.next_try_at if message.next_try_at > now else None
@@ -250,8 +263,7 @@ def not_before(session: Session, invoice: Invoice, step: Step, now: datetime) ->
 def letter_instead(session: Session, invoice: Invoice, step: Step, now: datetime) -> bool:
     """The mail server refused this step's e-mail for good (an SMTP 5xx): True when the debtor has a postal
     address, so the step goes by letter instead. Either way the dossier says what became of the step."""
-    attempt = outbox.next_attempt(session, invoice, step, Channel.email)
-    message = outbox.find(session, outbox.key_for(invoice, step, Channel.email, attempt))
+    attempt, message = outbox.current(session, invoice, step, Channel.email)
     if message is None or message.status is not OutboxStatus.refused or message.smtp_code is None:
         return False  # not refused by the mail server: no address, or data no message can carry (so no letter)
     letter = channels.has_postal_address(invoice.debtor)
@@ -303,8 +315,8 @@ def print_letter(session: Session, inst: Installation, invoice: Invoice, step: S
     """Compose the letter once and put it in the print queue (`queued`); it counts as sent when marked posted.
     A letter voided for not being posted in time is composed afresh, as a new attempt."""
     _one_at_a_time(session, invoice)
-    attempt = outbox.next_attempt(session, invoice, step, Channel.letter)
-    if outbox.find(session, outbox.key_for(invoice, step, Channel.letter, attempt)) is None:
+    attempt, message = outbox.current(session, invoice, step, Channel.letter)
+    if message is None:
         held = _held(session, inst, invoice, step, now)
         if held is not None:
             # "queued": the flow looks again the next day, as for a letter waiting to be posted.

@@ -184,9 +184,7 @@ def debtor_of(session: Session, number: str) -> Debtor:
 
 def build(session: Session, inst: Installation, debtor: Debtor, today: date) -> StatementOfAccount:
     """The debtor's statement of account as of `today` (see the module docstring for what it lists)."""
-    listed = invoices.open_of_debtor(session, debtor)
-    amounts = invoices.open_amounts(session, listed)
-    items = tuple(_item(invoice, amounts[invoice.id]) for invoice in listed)
+    items = tuple(_item(invoice, amount) for invoice, amount in invoices.owed_by(session, debtor).items())
     credits = session.scalars(
         select(DebtorCredit)
         .where(DebtorCredit.debtor_id == debtor.id, DebtorCredit.applied_at.is_(None),

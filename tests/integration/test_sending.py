@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dunning.casework import answers, dossier, human_tasks, invoices, personal_notes
 from dunning.casework.human_tasks import CallOutcome
@@ -30,11 +30,13 @@ NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # a Monday, in contact hours
 HERINNERING = Step.send(Message.herinnering)
 
 
-def herinnering_due(inst: Installation, *numbers: str, name: str = "Jan de Vries") -> None:
+def herinnering_due(inst: Installation, *numbers: str, name: str = "Jan de Vries", debtor_number: str = "D-1",
+                    not_yet_due: int = 0) -> None:
     """Invoices of one debtor, each called three times without reaching anyone: the herinnering is due now. Each
-    has a run (so the others can join its message)."""
+    has a run (so the others can join its message). `not_yet_due`: as many more of the debtor's invoices, open and
+    due next month (no run yet)."""
     with db.transaction(inst) as s:
-        debtor = Debtor(number="D-1", name=name, kind=DebtorKind.consumer, email="jan@example.invalid",
+        debtor = Debtor(number=debtor_number, name=name, kind=DebtorKind.consumer, email="jan@example.invalid",
                         street="Dorpsstraat 1", postcode="1234 AB", city="Utrecht", language="nl",
                         preferred_channel=Channel.email)
         for number in numbers:
@@ -45,6 +47,9 @@ def herinnering_due(inst: Installation, *numbers: str, name: str = "Jan de Vries
             for n in (1, 2, 3):
                 call = human_tasks.open_task(s, invoice, TaskKind.call, Step.call(n), NOW - timedelta(days=4 - n))
                 answers.complete_call(s, call, CallOutcome(reached=False), NOW - timedelta(days=4 - n))
+        for n in range(not_yet_due):
+            s.add(Invoice(number=f"{debtor_number}-LATER-{n}", debtor=debtor, issue_date=date(2026, 3, 2),
+                          due_date=date(2026, 4, 1), amount=Decimal("10.00"), currency="EUR"))
 
 
 def _prepare(inst: Installation, number: str = "F-1", now: datetime = NOW) -> sending.Decision:
@@ -81,6 +86,30 @@ def test_a_due_email_is_queued_once_and_claimed_for_delivery(installation):
     assert (row.key, row.status, row.tries) == ("F-1:herinnering:email:1", OutboxStatus.sending, 1)
     assert deliver.rows == (row.id,) and deliver.content == row.content and deliver.recipient == "jan@example.invalid"
     assert deliver.key == row.key and b"Subject: Herinnering" in deliver.content
+
+
+def test_composing_an_email_costs_as_many_statements_for_a_debtor_with_twenty_open_invoices_as_with_two(
+        installation):
+    herinnering_due(installation, "F-1", not_yet_due=1)
+    herinnering_due(installation, "G-1", debtor_number="D-2", not_yet_due=20)
+    engine = db.engine_for(installation.database_url)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        costs = []
+        for number in ("F-1", "G-1"):
+            statements.clear()
+            assert isinstance(_prepare(installation, number), sending.Deliver)
+            costs.append(len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert costs[0] == costs[1]
+    assert b"D-2-LATER-19" in _rows(installation)["G-1:herinnering:email:1"].content  # listed, read in one go
 
 
 def test_an_accepted_email_is_recorded_sent_once_with_its_evidence(installation):
