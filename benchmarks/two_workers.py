@@ -201,15 +201,20 @@ async def _settle(inst: config.Installation, runs: list[str], moment: str, timeo
 
 
 async def _under_way_on(worker: subprocess.Popen, run_ids: list[str], timeout: float = 300) -> int:
-    """Once `worker` runs some of `run_ids` (Running, in a process of its group): how many. 0 when none got to it."""
+    """Once `worker` runs some of `run_ids` (Running, in a process of its group): how many. 0 when none got to it.
+    The runs are read a page (200) a request: read one by one, a round of 200 took seconds to look at, and the
+    worker's runs could come and go between two looks."""
     from uuid import UUID
 
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    ids = [UUID(run_id) for run_id in run_ids]
     deadline = time.monotonic() + timeout
     async with get_client() as client:
         while time.monotonic() < deadline:
-            runs = [await client.read_flow_run(UUID(run_id)) for run_id in run_ids]
+            runs = [run for start in range(0, len(ids), 200) for run in await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids[start:start + 200])), limit=200)]
             started = {str(pid) for pid in _children(worker.pid)}
             mine = [r for r in runs if r.state and r.state.is_running() and r.infrastructure_pid in started]
             if mine:
