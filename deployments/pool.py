@@ -8,6 +8,7 @@ PYTHONPATH). The installation a run belongs to comes from the worker's environme
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from uuid import UUID
 
@@ -50,7 +51,7 @@ async def ensure_pool(name: str, concurrency: int | None) -> None:
             pool = await client.read_work_pool(name)
         except ObjectNotFound:
             await client.create_work_pool(WorkPoolCreate(
-                name=name, type="process", base_job_template=ProcessWorker.get_default_base_job_template(),
+                name=name, type="process", base_job_template=beating(ProcessWorker.get_default_base_job_template()),
                 concurrency_limit=concurrency,
                 description="dunning: one flow run per invoice; start workers with `dunning worker`",
             ))
@@ -60,6 +61,19 @@ async def ensure_pool(name: str, concurrency: int | None) -> None:
                             "(choose another with --pool)")
         if pool.concurrency_limit != concurrency:
             await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
+        if beating(pool.base_job_template) != pool.base_job_template:  # a pool made before its runs beat
+            await client.update_work_pool(name, WorkPoolUpdate(base_job_template=beating(pool.base_job_template)))
+
+
+def beating(template: dict) -> dict:
+    """The pool's job template with every run's process beating (PREFECT_FLOWS_HEARTBEAT_FREQUENCY in the env it
+    is given by default), whichever worker starts it: `prefect worker start` too, not only `dunning worker`. The
+    sweep takes a pool's run that stays silent for 5 minutes, beaten or not, for dead. Nothing else changes."""
+    made = copy.deepcopy(template)
+    env = made.get("variables", {}).get("properties", {}).get("env")
+    if env is not None:
+        env["default"] = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS), **(env.get("default") or {})}
+    return made
 
 
 def for_the_pool(inst: Installation) -> list[RunnerDeployment]:

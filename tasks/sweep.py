@@ -25,7 +25,6 @@ from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
-from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled, Completed, Crashed, Scheduled
 from sqlalchemy import select
 
@@ -141,10 +140,9 @@ DEAD_SWEEP_MESSAGE = "a sweep run that died is not restarted: the schedule's nex
 
 
 async def _sweep_flow_id(client: PrefectClient) -> UUID | None:
-    try:
-        return (await client.read_flow_by_name("sweep")).id
-    except ObjectNotFound:
-        return None
+    # Not read_flow_by_name: for a flow the server does not know it raises an HTTP 404 error, not ObjectNotFound.
+    found = await client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=["sweep"])), limit=1)
+    return found[0].id if found else None
 
 
 def exit_code(report: SweepReport) -> int:
@@ -252,7 +250,8 @@ async def _silent_running(client: PrefectClient, inst: Installation) -> list[Flo
         return []
     now = datetime.now(UTC)  # the server's own (real) time: beats are real, whatever the case's clock says
     beats = await _last_beats(client, list(running_since), since=min(running_since.values()), until=now)
-    dead = set(silent_runs(running_since, beats, now, SILENT_FOR))
+    from_pool = {str(r.id) for r in runs if r.work_pool_name}  # a worker's: they beat from their start
+    dead = set(silent_runs(running_since, beats, now, SILENT_FOR, beating=from_pool))
     return [r for r in runs if str(r.id) in dead]
 
 

@@ -15,8 +15,16 @@ def test_a_run_that_beat_within_the_silent_time_lives():
 
 
 def test_a_run_that_never_beat_is_not_judged():
-    # The embedded engine's runs do not beat, and a run that has only just started has not beaten yet.
+    # The embedded engine's runs do not beat.
     assert silent_runs({"a": STARTED}, {}, NOW) == []
+
+
+def test_a_work_pool_run_killed_before_its_first_beat_is_dead_once_silent_since_it_started():
+    # Its machine died in the run's first seconds: nothing else would ever end it.
+    assert silent_runs({"a": STARTED}, {}, NOW, beating={"a"}) == ["a"]
+    assert silent_runs({"a": NOW - timedelta(seconds=20)}, {}, NOW, beating={"a"}) == []  # only just started
+    resumed = NOW - timedelta(seconds=10)  # its beats of an earlier wake-up say nothing about this one
+    assert silent_runs({"a": resumed}, {"a": NOW - timedelta(days=7)}, NOW, beating={"a"}) == []
 
 
 def test_beats_from_before_the_run_last_started_running_do_not_count():

@@ -46,3 +46,20 @@ def test_the_sweep_is_scheduled_as_one_run_of_ten_rounds_a_minute_apart(tmp_path
     monkeypatch.setattr(serve, "SWEEP_SECONDS", 0)  # tests and scripts sweep themselves: one round when started
     [sweep] = [d for d in deployments(config.load(tmp_path)) if d.flow_name == "sweep"]
     assert sweep.parameters == {} and not sweep.schedules
+
+
+def test_every_run_of_the_pool_beats_whichever_worker_starts_it_and_a_teams_own_env_stays():
+    from prefect.workers.process import ProcessWorker
+
+    from deployments.pool import HEARTBEAT_SECONDS, beating
+
+    template = ProcessWorker.get_default_base_job_template()
+    made = beating(template)
+    assert made["variables"]["properties"]["env"]["default"] == {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}
+    assert beating(made) == made  # a pool set up once is not updated again
+    assert template == ProcessWorker.get_default_base_job_template()  # the given one is left as it was
+    own = beating(made | {"variables": {"properties": {"env": {"default": {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "60", "HTTPS_PROXY": "http://proxy:3128"}}}}})
+    assert own["variables"]["properties"]["env"]["default"] == {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "60", "HTTPS_PROXY": "http://proxy:3128"}
