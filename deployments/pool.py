@@ -23,8 +23,8 @@ from dunning.domain.errors import UserError
 from dunning.storage.config import Installation
 
 REPO = Path(__file__).resolve().parents[1]
-# A run's process beats every HEARTBEAT_SECONDS (`dunning worker` sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY); the sweep
-# restarts a Running run that went silent (dunning/domain/liveness.py): it died with its machine.
+# A run's process beats every HEARTBEAT_SECONDS (the pool's job template sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY:
+# `beating`); the sweep restarts a Running run that went silent (dunning/domain/liveness.py): it died with its machine.
 HEARTBEAT_SECONDS = 30
 
 

@@ -1,7 +1,7 @@
 """Whether a running invoice run's process is still alive, told by its heartbeats alone.
 
-A worker's runs beat (`dunning worker` sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY); when their machine dies, or a
-worker's whole process group is killed, the runs stay Running on the server for ever: nothing is left to say
+A worker's runs beat (the work pool's job template sets PREFECT_FLOWS_HEARTBEAT_FREQUENCY); when their machine
+dies, or a worker's whole process group is killed, the runs stay Running on the server for ever: nothing is left to say
 otherwise. A run that never beat since it started running is judged only where it should have: a worker's run
 (the work pool's runs beat, whichever worker took them) killed in its first seconds, before its first beat, is as
 dead as one that beat once; the embedded engine's runs do not beat (`dunning run` keeps one machine: its runs die
