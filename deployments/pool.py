@@ -61,8 +61,9 @@ async def ensure_pool(name: str, concurrency: int | None) -> None:
                             "(choose another with --pool)")
         if pool.concurrency_limit != concurrency:
             await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
-        if beating(pool.base_job_template) != pool.base_job_template:  # a pool made before its runs beat
-            await client.update_work_pool(name, WorkPoolUpdate(base_job_template=beating(pool.base_job_template)))
+        template = beating(pool.base_job_template)
+        if template != pool.base_job_template:  # a pool made before its runs beat
+            await client.update_work_pool(name, WorkPoolUpdate(base_job_template=template))
 
 
 def beating(template: dict) -> dict:
